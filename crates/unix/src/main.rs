@@ -1,0 +1,3 @@
+//! `charrua`: command-line tools built on the Charrua crates.
+
+fn main() {}
