@@ -1,3 +1,36 @@
 //! `charrua`: command-line tools built on the Charrua crates.
+//!
+//! `charrua decode` reads packet captures and hex dumps and prints the DHCP messages in them.
 
-fn main() {}
+mod capture;
+mod decode;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Charrua's DHCPv4 tools.
+#[derive(Parser)]
+#[command(name = "charrua", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the DHCP messages in pcap, pcapng or hex dump files.
+    ///
+    /// Every DHCP message is printed one field and one option per line (or as one JSON object
+    /// per line with --json). Packets that are not DHCP are skipped and counted; a malformed
+    /// DHCP message is reported with its reason and offset, and reading goes on. Exits 0 when
+    /// every DHCP message decoded (and, with --verify, re-encoded to an equal message).
+    Decode(decode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode(args) => decode::run(&args),
+    }
+}

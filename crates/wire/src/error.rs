@@ -188,7 +188,7 @@ impl Error {
     }
 
     /// The same error with its offset moved by `base`, for a message found inside a frame.
-    pub(crate) fn shifted(mut self, base: usize) -> Error {
+    pub fn shifted(mut self, base: usize) -> Error {
         match &mut self {
             Error::Truncated { offset, .. }
             | Error::NotIpv4 { offset, .. }
