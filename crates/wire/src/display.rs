@@ -15,7 +15,13 @@ impl fmt::Display for Message {
             None => alloc::string::String::from("BOOTP"),
         };
         writeln!(f, "{indent}{} {kind}, xid {:#010x}", self.op, self.xid)?;
-        writeln!(f, "{indent}htype {}, hlen {}, hops {}", self.htype, self.chaddr.len(), self.hops)?;
+        writeln!(
+            f,
+            "{indent}htype {}, hlen {}, hops {}",
+            self.htype,
+            self.chaddr.len(),
+            self.hops
+        )?;
         writeln!(f, "{indent}secs {}, flags {}", self.secs, self.flags)?;
         writeln!(f, "{indent}ciaddr {}", self.ciaddr)?;
         writeln!(f, "{indent}yiaddr {}", self.yiaddr)?;

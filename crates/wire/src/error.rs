@@ -212,14 +212,22 @@ impl Error {
     /// True when the bytes are not a DHCP message at all (not IPv4/UDP, or not BOOTP),
     /// as opposed to a DHCP message that is malformed.
     pub fn is_not_dhcp(&self) -> bool {
-        matches!(self, Error::NotIpv4 { .. } | Error::NotUdp { .. } | Error::Fragmented { .. })
+        matches!(
+            self,
+            Error::NotIpv4 { .. } | Error::NotUdp { .. } | Error::Fragmented { .. }
+        )
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Error::Truncated { what, offset, needed, available } => write!(
+            Error::Truncated {
+                what,
+                offset,
+                needed,
+                available,
+            } => write!(
                 f,
                 "truncated {what}: needs {needed} bytes, {available} present at offset {offset}"
             ),
@@ -230,14 +238,25 @@ impl fmt::Display for Error {
                 write!(f, "bad ip version: {version} at offset {offset}")
             }
             Error::BadIpHeaderLength { header_len, offset } => {
-                write!(f, "bad ipv4 header length: {header_len} bytes at offset {offset}")
+                write!(
+                    f,
+                    "bad ipv4 header length: {header_len} bytes at offset {offset}"
+                )
             }
-            Error::BadIpLength { total_len, available, offset } => write!(
+            Error::BadIpLength {
+                total_len,
+                available,
+                offset,
+            } => write!(
                 f,
                 "bad ipv4 total length: {total_len} with {available} bytes present \
                  at offset {offset}"
             ),
-            Error::BadIpChecksum { found, expected, offset } => write!(
+            Error::BadIpChecksum {
+                found,
+                expected,
+                offset,
+            } => write!(
                 f,
                 "bad ipv4 header checksum: {found:#06x}, expected {expected:#06x} \
                  at offset {offset}"
@@ -246,40 +265,70 @@ impl fmt::Display for Error {
             Error::NotUdp { protocol, offset } => {
                 write!(f, "not udp: ip protocol {protocol} at offset {offset}")
             }
-            Error::BadUdpLength { udp_len, available, offset } => write!(
+            Error::BadUdpLength {
+                udp_len,
+                available,
+                offset,
+            } => write!(
                 f,
                 "bad udp length: {udp_len} with {available} bytes of ip payload at offset {offset}"
             ),
-            Error::BadUdpChecksum { found, expected, offset } => write!(
+            Error::BadUdpChecksum {
+                found,
+                expected,
+                offset,
+            } => write!(
                 f,
                 "bad udp checksum: {found:#06x}, expected {expected:#06x} at offset {offset}"
             ),
             Error::HlenTooLong { hlen, offset } => {
-                write!(f, "hlen too long: {hlen} (chaddr holds 16) at offset {offset}")
+                write!(
+                    f,
+                    "hlen too long: {hlen} (chaddr holds 16) at offset {offset}"
+                )
             }
             Error::BadMagicCookie { found, offset } => write!(
                 f,
                 "bad magic cookie: {found:#010x}, expected 0x63825363 at offset {offset}"
             ),
-            Error::OptionOverrun { code, offset, len: Some(len), remaining } => write!(
+            Error::OptionOverrun {
+                code,
+                offset,
+                len: Some(len),
+                remaining,
+            } => write!(
                 f,
                 "option overruns its area: option {} claims {len} bytes, {remaining} left \
                  at offset {offset}",
                 code.0
             ),
-            Error::OptionOverrun { code, offset, len: None, .. } => write!(
+            Error::OptionOverrun {
+                code,
+                offset,
+                len: None,
+                ..
+            } => write!(
                 f,
                 "option overruns its area: option {} has no length byte at offset {offset}",
                 code.0
             ),
-            Error::BadOptionLength { code, offset, len, expected } => write!(
+            Error::BadOptionLength {
+                code,
+                offset,
+                len,
+                expected,
+            } => write!(
                 f,
                 "bad option length: option {} ({}) has {len} bytes, expected {expected} \
                  at offset {offset}",
                 code.0,
                 code.name(),
             ),
-            Error::BadOptionValue { code, offset, reason } => write!(
+            Error::BadOptionValue {
+                code,
+                offset,
+                reason,
+            } => write!(
                 f,
                 "bad option value: option {} ({}): {reason} at offset {offset}",
                 code.0,
@@ -326,13 +375,26 @@ impl fmt::Display for EmitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             EmitError::TooLarge { needed, limit } => {
-                write!(f, "message too large: needs {needed} bytes, limit is {limit}")
+                write!(
+                    f,
+                    "message too large: needs {needed} bytes, limit is {limit}"
+                )
             }
-            EmitError::FieldTooLong { field, len, capacity } => {
-                write!(f, "field too long: {field} has {len} bytes, holds {capacity}")
+            EmitError::FieldTooLong {
+                field,
+                len,
+                capacity,
+            } => {
+                write!(
+                    f,
+                    "field too long: {field} has {len} bytes, holds {capacity}"
+                )
             }
             EmitError::BufferTooSmall { needed, available } => {
-                write!(f, "buffer too small: needs {needed} bytes, {available} given")
+                write!(
+                    f,
+                    "buffer too small: needs {needed} bytes, {available} given"
+                )
             }
         }
     }

@@ -21,6 +21,9 @@ const UDP_LEN: usize = 8;
 /// Bytes of headers [`Packet::emit`] writes before the message.
 pub const HEADERS_LEN: usize = ETHERNET_LEN + IPV4_LEN + UDP_LEN;
 
+/// The longest IPv4 packet, headers included: its total length is a 16-bit field.
+const IPV4_MAX: usize = 0xffff;
+
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88a8;
@@ -38,7 +41,11 @@ impl MacAddr {
 impl fmt::Display for MacAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
     }
 }
 
@@ -59,7 +66,10 @@ impl serde::Serialize for MacAddr {
 impl<'de> serde::Deserialize<'de> for MacAddr {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let address = crate::message::HardwareAddress::deserialize(d)?;
-        address.mac().map(MacAddr).ok_or_else(|| serde::de::Error::custom("mac: not 6 bytes"))
+        address
+            .mac()
+            .map(MacAddr)
+            .ok_or_else(|| serde::de::Error::custom("mac: not 6 bytes"))
     }
 }
 
@@ -132,10 +142,14 @@ pub fn parse_ethernet(frame: &[u8], checksums: Checksums) -> Result<Datagram<'_>
         ethertype = be16(frame, type_at);
     }
     if ethertype != ETHERTYPE_IPV4 {
-        return Err(Error::NotIpv4 { ethertype, offset: type_at });
+        return Err(Error::NotIpv4 {
+            ethertype,
+            offset: type_at,
+        });
     }
     let ip_start = type_at + 2;
-    let mut datagram = parse_ipv4(&frame[ip_start..], checksums).map_err(|e| e.shifted(ip_start))?;
+    let mut datagram =
+        parse_ipv4(&frame[ip_start..], checksums).map_err(|e| e.shifted(ip_start))?;
     datagram.src_mac = Some(mac(6));
     datagram.dst_mac = Some(mac(0));
     datagram.payload_offset += ip_start;
@@ -158,26 +172,38 @@ pub fn parse_ipv4(packet: &[u8], checksums: Checksums) -> Result<Datagram<'_>, E
     }
     let header_len = usize::from(packet[0] & 0x0f) * 4;
     if header_len < IPV4_LEN || header_len > packet.len() {
-        return Err(Error::BadIpHeaderLength { header_len, offset: 0 });
+        return Err(Error::BadIpHeaderLength {
+            header_len,
+            offset: 0,
+        });
     }
     let total_len = usize::from(be16(packet, 2));
     if total_len < header_len || total_len > packet.len() {
-        return Err(Error::BadIpLength { total_len, available: packet.len(), offset: 0 });
+        return Err(Error::BadIpLength {
+            total_len,
+            available: packet.len(),
+            offset: 0,
+        });
     }
-    if checksums == Checksums::Verify {
-        let sum = checksum(&[&packet[..header_len]]);
-        if sum != 0 {
-            let found = be16(packet, 10);
-            let expected = !ones_complement_add(!found, sum);
-            return Err(Error::BadIpChecksum { found, expected, offset: 10 });
-        }
+    if checksums == Checksums::Verify && checksum(&[&packet[..header_len]]) != 0 {
+        let found = be16(packet, 10);
+        // The checksum of the header with its checksum field left out (taken as zero).
+        let expected = checksum(&[&packet[..10], &packet[12..header_len]]);
+        return Err(Error::BadIpChecksum {
+            found,
+            expected,
+            offset: 10,
+        });
     }
     let fragment = be16(packet, 6);
     if fragment & 0x3fff != 0 {
         return Err(Error::Fragmented { offset: 0 });
     }
     if packet[9] != PROTOCOL_UDP {
-        return Err(Error::NotUdp { protocol: packet[9], offset: 0 });
+        return Err(Error::NotUdp {
+            protocol: packet[9],
+            offset: 0,
+        });
     }
     let src_ip = Ipv4Addr::new(packet[12], packet[13], packet[14], packet[15]);
     let dst_ip = Ipv4Addr::new(packet[16], packet[17], packet[18], packet[19]);
@@ -193,14 +219,22 @@ pub fn parse_ipv4(packet: &[u8], checksums: Checksums) -> Result<Datagram<'_>, E
     }
     let udp_len = usize::from(be16(udp, 4));
     if udp_len < UDP_LEN || udp_len > udp.len() {
-        return Err(Error::BadUdpLength { udp_len, available: udp.len(), offset: header_len });
+        return Err(Error::BadUdpLength {
+            udp_len,
+            available: udp.len(),
+            offset: header_len,
+        });
     }
     let udp = &udp[..udp_len];
     let found = be16(udp, 6);
     if checksums == Checksums::Verify && found != 0 {
         let sum = udp_checksum(src_ip, dst_ip, &udp[..6], &udp[8..]);
         if sum != found {
-            return Err(Error::BadUdpChecksum { found, expected: sum, offset: header_len + 6 });
+            return Err(Error::BadUdpChecksum {
+                found,
+                expected: sum,
+                offset: header_len + 6,
+            });
         }
     }
     Ok(Datagram {
@@ -214,12 +248,6 @@ pub fn parse_ipv4(packet: &[u8], checksums: Checksums) -> Result<Datagram<'_>, E
         payload: &udp[UDP_LEN..],
         payload_offset: header_len + UDP_LEN,
     })
-}
-
-/// Adds 16-bit words in ones' complement.
-fn ones_complement_add(a: u16, b: u16) -> u16 {
-    let (sum, carry) = a.overflowing_add(b);
-    sum + u16::from(carry)
 }
 
 /// Sums the parts as one run of big-endian 16-bit words; the result is not inverted.
@@ -263,7 +291,9 @@ pub(crate) fn checksum(parts: &[&[u8]]) -> u16 {
 /// The UDP checksum over the pseudo-header, the UDP header less its checksum field
 /// (`header`, 6 bytes) and the payload. Never 0: a computed 0 is sent as 0xffff (RFC 768).
 fn udp_checksum(src: Ipv4Addr, dst: Ipv4Addr, header: &[u8], payload: &[u8]) -> u16 {
-    let len = u16::try_from(header.len() + 2 + payload.len()).unwrap_or(u16::MAX).to_be_bytes();
+    let len = u16::try_from(header.len() + 2 + payload.len())
+        .unwrap_or(u16::MAX)
+        .to_be_bytes();
     let pseudo = [0, PROTOCOL_UDP, len[0], len[1]];
     match checksum(&[&src.octets(), &dst.octets(), &pseudo, header, payload]) {
         0 => 0xffff,
@@ -308,23 +338,42 @@ impl Packet {
     }
 
     /// Bytes [`Packet::emit`] writes.
+    ///
+    /// A frame whose IPv4 packet would pass the 65 535 bytes its total length field counts is
+    /// [`EmitError::TooLarge`], with both numbers counted from the Ethernet header.
     pub fn emitted_len(&self, settings: &EmitOptions) -> Result<usize, EmitError> {
-        Ok(HEADERS_LEN + self.message.emitted_len(settings)?)
+        let total = HEADERS_LEN + self.message.emitted_len(settings)?;
+        let limit = ETHERNET_LEN + IPV4_MAX;
+        if total > limit {
+            return Err(EmitError::TooLarge {
+                needed: total,
+                limit,
+            });
+        }
+        Ok(total)
     }
 
     /// Writes the frame: Ethernet II, a 20-byte IPv4 header (TTL 64, don't-fragment clear),
     /// UDP, and the message, with both checksums. Returns its length.
     pub fn emit(&self, buf: &mut [u8], settings: &EmitOptions) -> Result<usize, EmitError> {
         let total = self.emitted_len(settings)?;
-        let Some(frame) = buf.get_mut(..total) else {
-            return Err(EmitError::BufferTooSmall { needed: total, available: buf.len() });
-        };
-        let message_len = self.message.emit(&mut frame[HEADERS_LEN..], settings)?;
-        let ip_len = IPV4_LEN + UDP_LEN + message_len;
-        let (Ok(ip_len16), Ok(udp_len16)) = (u16::try_from(ip_len), u16::try_from(ip_len - 20))
+        let ip_len = total - ETHERNET_LEN;
+        // Both fit in 16 bits: emitted_len checked the IPv4 length.
+        let (Ok(ip_len16), Ok(udp_len16)) =
+            (u16::try_from(ip_len), u16::try_from(ip_len - IPV4_LEN))
         else {
-            return Err(EmitError::TooLarge { needed: total, limit: usize::from(u16::MAX) });
+            return Err(EmitError::TooLarge {
+                needed: total,
+                limit: ETHERNET_LEN + IPV4_MAX,
+            });
         };
+        let Some(frame) = buf.get_mut(..total) else {
+            return Err(EmitError::BufferTooSmall {
+                needed: total,
+                available: buf.len(),
+            });
+        };
+        self.message.emit(&mut frame[HEADERS_LEN..], settings)?;
 
         frame[0..6].copy_from_slice(&self.dst_mac.0);
         frame[6..12].copy_from_slice(&self.src_mac.0);

@@ -53,7 +53,7 @@ pub use frame::{
     parse_ipv4,
 };
 pub use message::{
-    BOOTP_MIN_LEN, EmitOptions, Flags, HEADER_LEN, HardwareAddress, HardwareType,
-    MAGIC_COOKIE, MIN_OPTIONS_LEN, Message, MessageView, Op, RawOption, RawOptions,
+    BOOTP_MIN_LEN, EmitOptions, Flags, HEADER_LEN, HardwareAddress, HardwareType, MAGIC_COOKIE,
+    MIN_OPTIONS_LEN, Message, MessageView, Op, RawOption, RawOptions,
 };
 pub use options::{DhcpOption, MessageType, OptionCode, Text};

@@ -69,7 +69,11 @@ pub const BOOTP_MIN_LEN: usize = 300;
 
 /// The BOOTP `op` field. Values other than 1 and 2 keep their number.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(transparent))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct Op(pub u8);
 
 impl Op {
@@ -97,7 +101,11 @@ impl fmt::Debug for Op {
 
 /// The BOOTP `htype` field: an ARP hardware type (RFC 1700). Every value keeps its number.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(transparent))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct HardwareType(pub u8);
 
 impl HardwareType {
@@ -135,7 +143,11 @@ impl fmt::Debug for HardwareType {
 
 /// The BOOTP `flags` field (RFC 2131 §2). Bits other than broadcast are kept as they came.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(transparent))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct Flags(pub u16);
 
 impl Flags {
@@ -177,7 +189,9 @@ impl HardwareAddress {
 
     /// An address from bytes, or `None` if there are more than 16.
     pub fn new(bytes: &[u8]) -> Option<Self> {
-        let len = u8::try_from(bytes.len()).ok().filter(|&n| usize::from(n) <= Self::MAX_LEN)?;
+        let len = u8::try_from(bytes.len())
+            .ok()
+            .filter(|&n| usize::from(n) <= Self::MAX_LEN)?;
         let mut out = [0u8; 16];
         out[..bytes.len()].copy_from_slice(bytes);
         Some(HardwareAddress { len, bytes: out })
@@ -283,7 +297,10 @@ impl<'a> MessageView<'a> {
         }
         let hlen = bytes[field::HLEN];
         if usize::from(hlen) > HardwareAddress::MAX_LEN {
-            return Err(Error::HlenTooLong { hlen, offset: field::HLEN });
+            return Err(Error::HlenTooLong {
+                hlen,
+                offset: field::HLEN,
+            });
         }
         if bytes[field::COOKIE] != MAGIC_COOKIE {
             return Err(Error::BadMagicCookie {
@@ -389,10 +406,12 @@ impl<'a> MessageView<'a> {
 
     /// The message type, found without decoding anything else.
     pub fn message_type(&self) -> Option<MessageType> {
-        self.raw_options().map_while(Result::ok).find_map(|o| match o.data {
-            [t] if o.code == OptionCode::MESSAGE_TYPE => Some(MessageType(*t)),
-            _ => None,
-        })
+        self.raw_options()
+            .map_while(Result::ok)
+            .find_map(|o| match o.data {
+                [t] if o.code == OptionCode::MESSAGE_TYPE => Some(MessageType(*t)),
+                _ => None,
+            })
     }
 }
 
@@ -477,11 +496,21 @@ impl<'a> Iterator for RawOptions<'a> {
             }
             let code = OptionCode(code);
             let Some(&len) = area.get(1) else {
-                return self.fail(Error::OptionOverrun { code, offset, len: None, remaining: 0 });
+                return self.fail(Error::OptionOverrun {
+                    code,
+                    offset,
+                    len: None,
+                    remaining: 0,
+                });
             };
             let Some(data) = area.get(2..2 + usize::from(len)) else {
                 let remaining = area.len() - 2;
-                return self.fail(Error::OptionOverrun { code, offset, len: Some(len), remaining });
+                return self.fail(Error::OptionOverrun {
+                    code,
+                    offset,
+                    len: Some(len),
+                    remaining,
+                });
             };
             self.pos += 2 + usize::from(len);
             if code == OptionCode::OVERLOAD {
@@ -608,7 +637,10 @@ fn join(view: MessageView<'_>, code: OptionCode) -> Vec<u8> {
 
 /// Bytes up to the first NUL.
 fn until_nul(field: &[u8]) -> &[u8] {
-    field.iter().position(|&b| b == 0).map_or(field, |n| &field[..n])
+    field
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(field, |n| &field[..n])
 }
 
 impl Message {
@@ -658,7 +690,11 @@ impl Message {
         }
 
         let text = |field: &[u8], used_for_options: bool| {
-            if used_for_options { Text::default() } else { Text::from(until_nul(field)) }
+            if used_for_options {
+                Text::default()
+            } else {
+                Text::from(until_nul(field))
+            }
         };
         Ok(Message {
             op: view.op(),
@@ -747,7 +783,10 @@ impl Message {
     pub fn emit(&self, buf: &mut [u8], settings: &EmitOptions) -> Result<usize, EmitError> {
         let plan = self.plan(settings)?;
         let Some(out) = buf.get_mut(..plan.len) else {
-            return Err(EmitError::BufferTooSmall { needed: plan.len, available: buf.len() });
+            return Err(EmitError::BufferTooSmall {
+                needed: plan.len,
+                available: buf.len(),
+            });
         };
         out.fill(0);
         self.write_header(out);
@@ -803,35 +842,56 @@ impl Message {
     fn plan(&self, settings: &EmitOptions) -> Result<Plan, EmitError> {
         for (field, text, capacity) in [("sname", &self.sname, 64), ("file", &self.file, 128)] {
             if text.len() > capacity {
-                return Err(EmitError::FieldTooLong { field, len: text.len(), capacity });
+                return Err(EmitError::FieldTooLong {
+                    field,
+                    len: text.len(),
+                    capacity,
+                });
             }
         }
         let limit = settings.max_len.unwrap_or(usize::MAX);
         if limit < HEADER_LEN + 1 {
-            return Err(EmitError::TooLarge { needed: HEADER_LEN + 1, limit });
+            return Err(EmitError::TooLarge {
+                needed: HEADER_LEN + 1,
+                limit,
+            });
         }
 
         // Everything in the options field, one byte kept for the end option.
         let floor = settings.min_len.min(limit);
-        let spans = [Span { start: field::OPTIONS, end: limit - 1 }; 3];
+        let spans = [Span {
+            start: field::OPTIONS,
+            end: limit - 1,
+        }; 3];
         let mut placer = Placer::new(None, &spans[..1]);
         self.place_options(&mut placer);
         if placer.overflow == 0 {
             let len = (placer.fill[0] + 1).max(floor);
-            return Ok(Plan { len, spans, n: 1, overload: 0 });
+            return Ok(Plan {
+                len,
+                spans,
+                n: 1,
+                overload: 0,
+            });
         }
         let needed = placer.fill[0] + placer.overflow + 1;
-        if !settings.overload || (!self.file.is_empty() && !self.sname.is_empty()) {
+        // Overload needs a field without a name, and room for itself and an end option.
+        let no_room = limit < field::OPTIONS + 4;
+        if !settings.overload || (!self.file.is_empty() && !self.sname.is_empty()) || no_room {
             return Err(EmitError::TooLarge { needed, limit });
         }
 
         // The overload option first, then file, then sname: the order RFC 3396 §5 joins in.
-        let mut spans = [Span { start: field::OPTIONS + 3, end: limit - 1 }; 3];
+        let mut spans = [Span {
+            start: field::OPTIONS + 3,
+            end: limit - 1,
+        }; 3];
         let mut kinds = [0u8; 3];
         let mut n = 1;
-        for (empty, range, bit) in
-            [(self.file.is_empty(), field::FILE, 1), (self.sname.is_empty(), field::SNAME, 2)]
-        {
+        for (empty, range, bit) in [
+            (self.file.is_empty(), field::FILE, 1),
+            (self.sname.is_empty(), field::SNAME, 2),
+        ] {
             if empty {
                 spans[n] = Span::inner(range);
                 kinds[n] = bit;
@@ -850,7 +910,12 @@ impl Message {
             }
         }
         let len = (placer.fill[0] + 1).max(floor);
-        Ok(Plan { len, spans, n, overload })
+        Ok(Plan {
+            len,
+            spans,
+            n,
+            overload,
+        })
     }
 }
 
@@ -869,7 +934,11 @@ pub struct EmitOptions {
 
 impl Default for EmitOptions {
     fn default() -> Self {
-        EmitOptions { max_len: None, overload: true, min_len: 0 }
+        EmitOptions {
+            max_len: None,
+            overload: true,
+            min_len: 0,
+        }
     }
 }
 
@@ -883,7 +952,10 @@ struct Span {
 impl Span {
     /// A whole fixed field, less one byte for its end option.
     fn inner(range: core::ops::Range<usize>) -> Span {
-        Span { start: range.start, end: range.end - 1 }
+        Span {
+            start: range.start,
+            end: range.end - 1,
+        }
     }
 }
 
@@ -1013,7 +1085,9 @@ impl Sink for Placer<'_, '_> {
                     return;
                 }
             }
-            let Some((len_at, len)) = self.open else { return };
+            let Some((len_at, len)) = self.open else {
+                return;
+            };
             let n = bytes.len().min(255 - len).min(self.room());
             self.write(self.pos, &bytes[..n]);
             self.pos += n;

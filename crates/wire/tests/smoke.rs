@@ -30,7 +30,10 @@ fn sample() -> Message {
             }]),
             DhcpOption::ClientIdentifier(ClientId::ethernet([0, 1, 2, 3, 4, 5])),
             DhcpOption::RapidCommit,
-            DhcpOption::Other { code: OptionCode(224), data: vec![1, 2, 3] },
+            DhcpOption::Other {
+                code: OptionCode(224),
+                data: vec![1, 2, 3],
+            },
         ],
         ..Message::default()
     }
@@ -51,7 +54,10 @@ fn long_option_splits_and_overloads() {
     m.options.push(DhcpOption::VendorSpecific(vec![7; 600]));
     let bytes = m.to_bytes(&EmitOptions::default()).unwrap();
     assert_eq!(Message::parse(&bytes).unwrap(), m);
-    let settings = EmitOptions { max_len: Some(576), ..EmitOptions::default() };
+    let settings = EmitOptions {
+        max_len: Some(576),
+        ..EmitOptions::default()
+    };
     let err = m.to_bytes(&settings).unwrap_err();
     println!("{err}");
     m.options.pop();
@@ -59,7 +65,10 @@ fn long_option_splits_and_overloads() {
     let bytes = m.to_bytes(&settings).unwrap();
     assert!(bytes.len() <= 576);
     let view = MessageView::new(&bytes).unwrap();
-    assert!(view.raw_options().any(|o| o.unwrap().code == OptionCode::OVERLOAD));
+    assert!(
+        view.raw_options()
+            .any(|o| o.unwrap().code == OptionCode::OVERLOAD)
+    );
     assert_eq!(Message::parse(&bytes).unwrap(), m);
 }
 
@@ -78,5 +87,8 @@ fn frame_round_trips() {
     let n = p.emit(&mut buf, &EmitOptions::default()).unwrap();
     assert_eq!(Packet::parse(&buf[..n]).unwrap(), p);
     buf[40] ^= 1;
-    assert!(matches!(Packet::parse(&buf[..n]), Err(Error::BadUdpChecksum { .. })));
+    assert!(matches!(
+        Packet::parse(&buf[..n]),
+        Err(Error::BadUdpChecksum { .. })
+    ));
 }

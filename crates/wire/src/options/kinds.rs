@@ -162,7 +162,11 @@ pub(crate) fn show_list<T>(
 
 /// Checks that `data` is exactly `n` bytes.
 pub(crate) fn exactly(data: &[u8], n: usize) -> Result<(), ValueError> {
-    if data.len() == n { Ok(()) } else { Err(ValueError::Length(Expected::Exactly(n))) }
+    if data.len() == n {
+        Ok(())
+    } else {
+        Err(ValueError::Length(Expected::Exactly(n)))
+    }
 }
 
 /// Checks that `data` is at least `min` bytes in whole multiples of `unit`.
@@ -176,7 +180,11 @@ pub(crate) fn multiple(data: &[u8], min: usize, unit: usize) -> Result<(), Value
 
 /// Checks that `data` is at least `min` bytes.
 pub(crate) fn at_least(data: &[u8], min: usize) -> Result<(), ValueError> {
-    if data.len() >= min { Ok(()) } else { Err(ValueError::Length(Expected::AtLeast(min))) }
+    if data.len() >= min {
+        Ok(())
+    } else {
+        Err(ValueError::Length(Expected::AtLeast(min)))
+    }
 }
 
 pub(crate) fn ip_at(data: &[u8], i: usize) -> Ipv4Addr {
@@ -202,7 +210,10 @@ impl Codec for Ip {
 /// Decodes a list of addresses of at least `min` bytes.
 fn decode_ips(data: &[u8], min: usize) -> Result<Vec<Ipv4Addr>, ValueError> {
     multiple(data, min, 4)?;
-    Ok(data.chunks_exact(4).map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3])).collect())
+    Ok(data
+        .chunks_exact(4)
+        .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+        .collect())
 }
 
 pub(crate) fn encode_ips<S: Sink>(v: &[Ipv4Addr], out: &mut S) {
@@ -251,7 +262,10 @@ impl Codec for IpPairs {
     type Value = Vec<(Ipv4Addr, Ipv4Addr)>;
     fn decode(data: &[u8]) -> Result<Self::Value, ValueError> {
         multiple(data, 8, 8)?;
-        Ok(data.chunks_exact(8).map(|c| (ip_at(c, 0), ip_at(c, 4))).collect())
+        Ok(data
+            .chunks_exact(8)
+            .map(|c| (ip_at(c, 0), ip_at(c, 4)))
+            .collect())
     }
     fn encode<S: Sink>(v: &Self::Value, out: &mut S) {
         for (a, b) in v {
@@ -272,8 +286,9 @@ macro_rules! integer {
         impl Codec for $name {
             type Value = $ty;
             fn decode(data: &[u8]) -> Result<$ty, ValueError> {
-                let bytes: [u8; $n] =
-                    data.try_into().map_err(|_| ValueError::Length(Expected::Exactly($n)))?;
+                let bytes: [u8; $n] = data
+                    .try_into()
+                    .map_err(|_| ValueError::Length(Expected::Exactly($n)))?;
                 Ok(<$ty>::from_be_bytes(bytes))
             }
             fn encode<S: Sink>(v: &$ty, out: &mut S) {
@@ -317,7 +332,10 @@ impl Codec for U16s {
     type Value = Vec<u16>;
     fn decode(data: &[u8]) -> Result<Vec<u16>, ValueError> {
         multiple(data, 2, 2)?;
-        Ok(data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect())
+        Ok(data
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect())
     }
     fn encode<S: Sink>(v: &Vec<u16>, out: &mut S) {
         for x in v {

@@ -22,20 +22,22 @@ pub use kinds::Text;
 pub use name::{DomainName, NameError};
 pub use relay::{RelayAgentInformation, RelaySubOption, VendorData};
 pub use types::{
-    Authentication, ClasslessRoute, ClientFqdn, ClientId, ClientNdi, FqdnName, Isns,
-    MachineId, MessageType, SipServers, SlpDirectoryAgent, SlpServiceScope, UserClass,
-    VendorClass, VendorOptions,
+    Authentication, ClasslessRoute, ClientFqdn, ClientId, ClientNdi, FqdnName, Isns, MachineId,
+    MessageType, SipServers, SlpDirectoryAgent, SlpServiceScope, UserClass, VendorClass,
+    VendorOptions,
 };
 
 use crate::error::Expected;
-use kinds::{
-    Bytes, Codes, Flag, I32, Ip, IpPairs, Ips, Ips0, Str, U8, U16, U16s, U32,
-};
+use kinds::{Bytes, Codes, Flag, I32, Ip, IpPairs, Ips, Ips0, Str, U8, U16, U16s, U32};
 use name::DomainList;
 
 /// An option code: one byte, named by its IANA registration where it has one.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(transparent))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct OptionCode(pub u8);
 
 impl OptionCode {
@@ -99,7 +101,9 @@ impl OptionCode {
     /// The option's name: ISC dhcpd's name where it has one, else the IANA description in the
     /// same style, else "unknown".
     pub fn name(self) -> &'static str {
-        known_name(self.0).or_else(|| untyped_name(self.0)).unwrap_or("unknown")
+        known_name(self.0)
+            .or_else(|| untyped_name(self.0))
+            .unwrap_or("unknown")
     }
 }
 
@@ -145,6 +149,23 @@ pub(crate) trait Sink {
 /// a length byte never wraps around.
 pub(crate) fn len_byte(n: usize) -> u8 {
     u8::try_from(n).unwrap_or(u8::MAX)
+}
+
+/// How many of the leading items, of these sizes, fit together in 255 bytes, and the bytes
+/// they take. Counting stops at the first item that does not fit.
+///
+/// RFC 3046 and RFC 3925 cap a sub-option or one vendor's data at 255 bytes; encoders write
+/// the items this counts and a length byte of the total, so the two always agree.
+pub(crate) fn fitting(sizes: impl IntoIterator<Item = usize>) -> (usize, usize) {
+    let (mut count, mut total) = (0, 0);
+    for size in sizes {
+        if total + size > 255 {
+            break;
+        }
+        count += 1;
+        total += size;
+    }
+    (count, total)
 }
 
 /// Counts the bytes a payload would take.
@@ -641,10 +662,16 @@ pub(crate) fn option_error(
     error: ValueError,
 ) -> crate::Error {
     match error {
-        ValueError::Length(expected) => {
-            crate::Error::BadOptionLength { code, offset, len, expected }
-        }
-        ValueError::Value(reason) => crate::Error::BadOptionValue { code, offset, reason },
+        ValueError::Length(expected) => crate::Error::BadOptionLength {
+            code,
+            offset,
+            len,
+            expected,
+        },
+        ValueError::Value(reason) => crate::Error::BadOptionValue {
+            code,
+            offset,
+            reason,
+        },
     }
 }
-

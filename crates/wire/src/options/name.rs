@@ -55,7 +55,9 @@ impl std::error::Error for NameError {}
 impl DomainName {
     /// The root name, `.`.
     pub fn root() -> Self {
-        DomainName { wire: alloc::vec![0] }
+        DomainName {
+            wire: alloc::vec![0],
+        }
     }
 
     /// An absolute name from dotted text, `example.com` or `example.com.`.
@@ -136,7 +138,9 @@ impl DomainName {
         if wire.len() > MAX_NAME {
             return Err(NameError::NameTooLong);
         }
-        Ok(DomainName { wire: wire.to_vec() })
+        Ok(DomainName {
+            wire: wire.to_vec(),
+        })
     }
 
     /// The labels, most specific first, without the root.
@@ -185,7 +189,10 @@ fn unescape(bytes: &mut impl Iterator<Item = u8>) -> Result<u8, NameError> {
     }
     let mut value = u32::from(first - b'0');
     for _ in 0..2 {
-        let d = bytes.next().filter(u8::is_ascii_digit).ok_or(NameError::BadEscape)?;
+        let d = bytes
+            .next()
+            .filter(u8::is_ascii_digit)
+            .ok_or(NameError::BadEscape)?;
         value = value * 10 + u32::from(d - b'0');
     }
     u8::try_from(value).map_err(|_| NameError::BadEscape)
@@ -239,7 +246,11 @@ impl fmt::Display for DomainName {
 
 impl fmt::Debug for DomainName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DomainName({self}{})", if self.is_absolute() { "." } else { "" })
+        write!(
+            f,
+            "DomainName({self}{})",
+            if self.is_absolute() { "." } else { "" }
+        )
     }
 }
 
@@ -265,18 +276,23 @@ impl<'de> serde::Deserialize<'de> for DomainName {
 
 /// Reads one possibly compressed name starting at `start` in `data` (RFC 1035 §4.1.4).
 ///
-/// Returns the name and the offset just past its in-place bytes. Pointers must point strictly
-/// backwards, which also rules out loops.
+/// Returns the name and the offset just past its in-place bytes. A pointer must point before
+/// the stretch of labels it ends (an earlier name, RFC 1035 §4.1.4), not merely before
+/// itself: a pointer back into its own labels would read them again, without end.
 pub(crate) fn read_compressed(
     data: &[u8],
     start: usize,
 ) -> Result<(DomainName, usize), ValueError> {
     let mut wire = Vec::new();
     let mut pos = start;
+    // Where the labels being read began: the name's start, then each pointer's target.
+    let mut stretch = start;
     let mut end = None;
-    // Every pointer moves strictly backwards, so the walk ends within data.len() steps.
+    // Every pointer moves before the previous stretch, so the walk ends within data.len() steps.
     loop {
-        let len = *data.get(pos).ok_or(ValueError::Value("name runs past the end"))?;
+        let len = *data
+            .get(pos)
+            .ok_or(ValueError::Value("name runs past the end"))?;
         match len {
             0 => {
                 wire.push(0);
@@ -295,13 +311,16 @@ pub(crate) fn read_compressed(
                 pos += 1 + usize::from(len);
             }
             0xc0..=0xff => {
-                let low = *data.get(pos + 1).ok_or(ValueError::Value("name runs past the end"))?;
+                let low = *data
+                    .get(pos + 1)
+                    .ok_or(ValueError::Value("name runs past the end"))?;
                 let target = usize::from(len & 0x3f) << 8 | usize::from(low);
-                if target >= pos {
+                if target >= stretch {
                     return Err(ValueError::Value("compression pointer does not point back"));
                 }
                 end.get_or_insert(pos + 2);
                 pos = target;
+                stretch = target;
             }
             _ => return Err(ValueError::Value("label longer than 63 bytes")),
         }
@@ -333,7 +352,11 @@ impl Codec for DomainList {
     fn encode<S: Sink>(names: &Vec<DomainName>, out: &mut S) {
         let compress = should_compress(names);
         for (i, name) in names.iter().enumerate() {
-            let split = if compress { split(names, i) } else { name.label_count() };
+            let split = if compress {
+                split(names, i)
+            } else {
+                name.label_count()
+            };
             for label in name.labels().take(split) {
                 out.put_u8(super::len_byte(label.len())); // labels are at most 63 bytes
                 out.put(label);
@@ -370,7 +393,9 @@ fn should_compress(names: &[DomainName]) -> bool {
 /// Emission allocates nothing, so this is worked out again where needed rather than stored.
 fn split(names: &[DomainName], i: usize) -> usize {
     let count = names[i].label_count();
-    (0..count).find(|&from| earliest_with_suffix(names, i, from).is_some()).unwrap_or(count)
+    (0..count)
+        .find(|&from| earliest_with_suffix(names, i, from).is_some())
+        .unwrap_or(count)
 }
 
 /// The earliest name before `i` that ends with name `i`'s labels from `from` on, and the
@@ -391,7 +416,9 @@ fn earliest_with_suffix(names: &[DomainName], i: usize, from: usize) -> Option<(
 /// it, that name would be the earliest. So the offset is that name's start plus the labels
 /// before the suffix.
 fn pointer_target(names: &[DomainName], i: usize, from: usize) -> usize {
-    let Some((j, t)) = earliest_with_suffix(names, i, from) else { return 0 };
+    let Some((j, t)) = earliest_with_suffix(names, i, from) else {
+        return 0;
+    };
     let start: usize = (0..j).map(|m| encoded_len(names, m)).sum();
     start + names[j].prefix_len(t)
 }

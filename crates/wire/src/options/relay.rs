@@ -12,7 +12,11 @@ use super::{Codec, Reader, Sink, ValueError};
 /// A server echoes this option back unchanged (RFC 3046 §2.2); keeping unknown sub-options
 /// and the order is what makes that possible.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(transparent))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct RelayAgentInformation(pub Vec<RelaySubOption>);
 
 /// Vendor data for one enterprise, as in RFC 4243's vendor-specific sub-option.
@@ -38,7 +42,8 @@ pub enum RelaySubOption {
     LinkSelection(Ipv4Addr),
     /// 6: subscriber identifier (RFC 3993).
     SubscriberId(Vec<u8>),
-    /// 9: vendor-specific information per enterprise (RFC 4243).
+    /// 9: vendor-specific information per enterprise (RFC 4243). Vendors that would take the
+    /// sub-option past 255 bytes are not emitted.
     VendorSpecific(Vec<VendorData>),
     /// 10: relay agent flags; bit 0x80 means the client's request was unicast (RFC 5010).
     Flags(u8),
@@ -109,14 +114,22 @@ impl RelaySubOption {
             },
             11 => RelaySubOption::ServerIdOverride(address("server id override is not 4 bytes")?),
             151 => match data.split_first() {
-                Some((&kind, rest)) => {
-                    RelaySubOption::VirtualSubnetSelection { kind, data: rest.to_vec() }
-                }
+                Some((&kind, rest)) => RelaySubOption::VirtualSubnetSelection {
+                    kind,
+                    data: rest.to_vec(),
+                },
                 None => return Err(ValueError::Value("virtual subnet selection is empty")),
             },
             152 if data.is_empty() => RelaySubOption::VirtualSubnetSelectionControl,
-            152 => return Err(ValueError::Value("virtual subnet selection control is not empty")),
-            _ => RelaySubOption::Other { code, data: data.to_vec() },
+            152 => {
+                return Err(ValueError::Value(
+                    "virtual subnet selection control is not empty",
+                ));
+            }
+            _ => RelaySubOption::Other {
+                code,
+                data: data.to_vec(),
+            },
         })
     }
 
@@ -128,7 +141,7 @@ impl RelaySubOption {
             | RelaySubOption::SubscriberId(d)
             | RelaySubOption::Other { data: d, .. } => d.len(),
             RelaySubOption::LinkSelection(_) | RelaySubOption::ServerIdOverride(_) => 4,
-            RelaySubOption::VendorSpecific(v) => v.iter().map(|d| 5 + d.data.len().min(255)).sum(),
+            RelaySubOption::VendorSpecific(v) => vendors_fitting(v).1,
             RelaySubOption::Flags(_) => 1,
             RelaySubOption::VirtualSubnetSelection { data, .. } => 1 + data.len(),
             RelaySubOption::VirtualSubnetSelectionControl => 0,
@@ -151,16 +164,11 @@ impl RelaySubOption {
                 out.put_ip(*ip);
             }
             RelaySubOption::VendorSpecific(vendors) => {
-                let mut room = 255;
-                for vendor in vendors {
+                for vendor in vendors.iter().take(vendors_fitting(vendors).0) {
                     let n = cut(&vendor.data, 255);
-                    if 5 + n > room {
-                        break;
-                    }
                     out.put_u32(vendor.enterprise);
                     out.put_u8(super::len_byte(n)); // at most 255
                     out.put(&vendor.data[..n]);
-                    room -= 5 + n;
                 }
             }
             RelaySubOption::Flags(flags) => out.put_u8(*flags),
@@ -171,6 +179,11 @@ impl RelaySubOption {
             RelaySubOption::VirtualSubnetSelectionControl => {}
         }
     }
+}
+
+/// How many of the leading vendors fit in one sub-option, and the bytes they take.
+fn vendors_fitting(vendors: &[VendorData]) -> (usize, usize) {
+    super::fitting(vendors.iter().map(|d| 5 + d.data.len().min(255)))
 }
 
 impl fmt::Display for RelaySubOption {
@@ -244,7 +257,10 @@ impl Codec for RelayAgentInformation {
         while !r.is_empty() {
             let code = r.u8(short)?;
             let len = r.u8(short)?;
-            subs.push(RelaySubOption::decode(code, r.take(usize::from(len), short)?)?);
+            subs.push(RelaySubOption::decode(
+                code,
+                r.take(usize::from(len), short)?,
+            )?);
         }
         Ok(RelayAgentInformation(subs))
     }

@@ -13,7 +13,11 @@ use crate::error::Expected;
 
 /// A DHCP message type (RFC 2132 §9.6 and later additions). Unknown values keep their number.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(transparent))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct MessageType(pub u8);
 
 impl MessageType {
@@ -125,7 +129,10 @@ pub struct ClientId {
 impl ClientId {
     /// An identifier of type 1 (Ethernet) made from a MAC address.
     pub fn ethernet(mac: [u8; 6]) -> Self {
-        ClientId { kind: 1, id: mac.to_vec() }
+        ClientId {
+            kind: 1,
+            id: mac.to_vec(),
+        }
     }
 
     /// The IAID and DUID of an RFC 4361 identifier (type 255), if this is one.
@@ -134,7 +141,10 @@ impl ClientId {
             return None;
         }
         let (iaid, duid) = self.id.split_at(4);
-        Some((u32::from_be_bytes([iaid[0], iaid[1], iaid[2], iaid[3]]), duid))
+        Some((
+            u32::from_be_bytes([iaid[0], iaid[1], iaid[2], iaid[3]]),
+            duid,
+        ))
     }
 
     /// The bytes as they appear in the option: type, then identifier.
@@ -175,7 +185,10 @@ impl Codec for ClientId {
     type Value = ClientId;
     fn decode(data: &[u8]) -> Result<ClientId, ValueError> {
         at_least(data, 2)?;
-        Ok(ClientId { kind: data[0], id: data[1..].to_vec() })
+        Ok(ClientId {
+            kind: data[0],
+            id: data[1..].to_vec(),
+        })
     }
     fn encode<S: Sink>(v: &ClientId, out: &mut S) {
         out.put_u8(v.kind);
@@ -231,7 +244,12 @@ impl Codec for ClientFqdn {
         } else {
             FqdnName::Ascii(super::Text::from(rest))
         };
-        Ok(ClientFqdn { flags, rcode1: data[1], rcode2: data[2], name })
+        Ok(ClientFqdn {
+            flags,
+            rcode1: data[1],
+            rcode2: data[2],
+            name,
+        })
     }
     fn encode<S: Sink>(v: &ClientFqdn, out: &mut S) {
         let (e, name) = match &v.name {
@@ -319,7 +337,11 @@ impl Codec for ClasslessRoute {
             let n = usize::from(prefix_len).div_ceil(8);
             octets[..n].copy_from_slice(r.take(n, short)?);
             let router = r.ip(short)?;
-            routes.push(ClasslessRoute { destination: Ipv4Addr::from(octets), prefix_len, router });
+            routes.push(ClasslessRoute {
+                destination: Ipv4Addr::from(octets),
+                prefix_len,
+                router,
+            });
         }
         Ok(routes)
     }
@@ -331,7 +353,9 @@ impl Codec for ClasslessRoute {
         }
     }
     fn show(v: &Vec<ClasslessRoute>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        show_list(v, f, |r, f| write!(f, "{}/{} via {}", r.destination, r.prefix_len, r.router))
+        show_list(v, f, |r, f| {
+            write!(f, "{}/{} via {}", r.destination, r.prefix_len, r.router)
+        })
     }
 }
 
@@ -409,8 +433,13 @@ impl Codec for SlpDirectoryAgent {
         if data.is_empty() || (data.len() - 1) % 4 != 0 {
             return Err(ValueError::Length(Expected::AtLeast(1)));
         }
-        let agents = data[1..].chunks_exact(4).map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]));
-        Ok(SlpDirectoryAgent { mandatory: data[0], agents: agents.collect() })
+        let agents = data[1..]
+            .chunks_exact(4)
+            .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]));
+        Ok(SlpDirectoryAgent {
+            mandatory: data[0],
+            agents: agents.collect(),
+        })
     }
     fn encode<S: Sink>(v: &SlpDirectoryAgent, out: &mut S) {
         out.put_u8(v.mandatory);
@@ -436,7 +465,10 @@ impl Codec for SlpServiceScope {
     type Value = SlpServiceScope;
     fn decode(data: &[u8]) -> Result<SlpServiceScope, ValueError> {
         at_least(data, 1)?;
-        Ok(SlpServiceScope { mandatory: data[0], scopes: super::Text::from(&data[1..]) })
+        Ok(SlpServiceScope {
+            mandatory: data[0],
+            scopes: super::Text::from(&data[1..]),
+        })
     }
     fn encode<S: Sink>(v: &SlpServiceScope, out: &mut S) {
         out.put_u8(v.mandatory);
@@ -476,7 +508,11 @@ impl Codec for Isns {
             dd_access: r.u16(short)?,
             admin_flags: r.u16(short)?,
             security: r.u32(short)?,
-            servers: r.rest().chunks_exact(4).map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3])).collect(),
+            servers: r
+                .rest()
+                .chunks_exact(4)
+                .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+                .collect(),
         })
     }
     fn encode<S: Sink>(v: &Isns, out: &mut S) {
@@ -512,7 +548,11 @@ impl Codec for ClientNdi {
     type Value = ClientNdi;
     fn decode(data: &[u8]) -> Result<ClientNdi, ValueError> {
         exactly(data, 3)?;
-        Ok(ClientNdi { kind: data[0], major: data[1], minor: data[2] })
+        Ok(ClientNdi {
+            kind: data[0],
+            major: data[1],
+            minor: data[2],
+        })
     }
     fn encode<S: Sink>(v: &ClientNdi, out: &mut S) {
         out.put(&[v.kind, v.major, v.minor]);
@@ -536,7 +576,10 @@ impl Codec for MachineId {
     type Value = MachineId;
     fn decode(data: &[u8]) -> Result<MachineId, ValueError> {
         at_least(data, 1)?;
-        Ok(MachineId { kind: data[0], id: data[1..].to_vec() })
+        Ok(MachineId {
+            kind: data[0],
+            id: data[1..].to_vec(),
+        })
     }
     fn encode<S: Sink>(v: &MachineId, out: &mut S) {
         out.put_u8(v.kind);
@@ -548,8 +591,22 @@ impl Codec for MachineId {
                 f,
                 "uuid {:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-\
                  {:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-                u[12], u[13], u[14], u[15]
+                u[0],
+                u[1],
+                u[2],
+                u[3],
+                u[4],
+                u[5],
+                u[6],
+                u[7],
+                u[8],
+                u[9],
+                u[10],
+                u[11],
+                u[12],
+                u[13],
+                u[14],
+                u[15]
             );
         }
         write!(f, "type {} ", v.kind)?;
@@ -577,7 +634,10 @@ impl Codec for SipServers {
                 multiple(&data[1..], 4, 4)
                     .map_err(|_| ValueError::Value("address list is not a multiple of 4"))?;
                 Ok(SipServers::Addresses(
-                    data[1..].chunks_exact(4).map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3])).collect(),
+                    data[1..]
+                        .chunks_exact(4)
+                        .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+                        .collect(),
                 ))
             }
             _ => Err(ValueError::Value("encoding is neither 0 nor 1")),
@@ -609,7 +669,8 @@ impl Codec for SipServers {
 pub struct VendorClass {
     /// IANA enterprise number.
     pub enterprise: u32,
-    /// Opaque class data items, each at most 255 bytes.
+    /// Opaque class data items. With their length bytes they take at most 255 bytes in all
+    /// (RFC 3925 §3); items past that are not emitted.
     pub data: Vec<Vec<u8>>,
 }
 
@@ -629,23 +690,21 @@ impl Codec for VendorClass {
                 let n = items.u8(short)?;
                 list.push(items.take(usize::from(n), short)?.to_vec());
             }
-            out.push(VendorClass { enterprise, data: list });
+            out.push(VendorClass {
+                enterprise,
+                data: list,
+            });
         }
         Ok(out)
     }
     fn encode<S: Sink>(v: &Vec<VendorClass>, out: &mut S) {
         for class in v {
+            // RFC 3925 caps one vendor's data at 255 bytes: items past that are left out.
+            let (count, len) = super::fitting(class.data.iter().map(|d| 1 + d.len().min(255)));
             out.put_u32(class.enterprise);
-            let len: usize = class.data.iter().map(|d| 1 + d.len().min(255)).sum();
-            out.put_u8(super::len_byte(len.min(255))); // RFC 3925 caps one vendor's data at 255
-            let mut written = 0;
-            for item in &class.data {
-                let n = 1 + item.len().min(255);
-                if written + n > 255 {
-                    break;
-                }
+            out.put_u8(super::len_byte(len)); // at most 255
+            for item in class.data.iter().take(count) {
                 write_short(item, out);
-                written += n;
             }
         }
     }
@@ -663,7 +722,8 @@ impl Codec for VendorClass {
 pub struct VendorOptions {
     /// IANA enterprise number.
     pub enterprise: u32,
-    /// (code, data) pairs, each data at most 255 bytes.
+    /// (code, data) pairs. With their code and length bytes they take at most 255 bytes in
+    /// all (RFC 3925 §4); options past that are not emitted.
     pub options: Vec<(u8, Vec<u8>)>,
 }
 
@@ -684,24 +744,23 @@ impl Codec for VendorOptions {
                 let n = items.u8(short)?;
                 options.push((code, items.take(usize::from(n), short)?.to_vec()));
             }
-            out.push(VendorOptions { enterprise, options });
+            out.push(VendorOptions {
+                enterprise,
+                options,
+            });
         }
         Ok(out)
     }
     fn encode<S: Sink>(v: &Vec<VendorOptions>, out: &mut S) {
         for vendor in v {
+            // RFC 3925 caps one vendor's data at 255 bytes: options past that are left out.
+            let sizes = vendor.options.iter().map(|(_, d)| 2 + d.len().min(255));
+            let (count, len) = super::fitting(sizes);
             out.put_u32(vendor.enterprise);
-            let len: usize = vendor.options.iter().map(|(_, d)| 2 + d.len().min(255)).sum();
-            out.put_u8(super::len_byte(len.min(255))); // RFC 3925 caps one vendor's data at 255
-            let mut written = 0;
-            for (code, data) in &vendor.options {
-                let n = 2 + data.len().min(255);
-                if written + n > 255 {
-                    break;
-                }
+            out.put_u8(super::len_byte(len)); // at most 255
+            for (code, data) in vendor.options.iter().take(count) {
                 out.put_u8(*code);
                 write_short(data, out);
-                written += n;
             }
         }
     }
