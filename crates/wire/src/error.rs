@@ -14,7 +14,8 @@ use crate::options::OptionCode;
 pub enum Error {
     /// The buffer ends before a fixed-size header does.
     Truncated {
-        /// Which header: "ethernet header", "ipv4 header", "udp header", "bootp header".
+        /// Which header: "ethernet header", "vlan tag", "ipv4 header", "udp header",
+        /// "bootp header".
         what: &'static str,
         /// Where that header starts.
         offset: usize,
@@ -153,6 +154,13 @@ pub enum Expected {
         /// The length must be a multiple of this.
         unit: usize,
     },
+    /// `fixed` bytes, then any number of `unit`-byte items.
+    FixedPlus {
+        /// Bytes of the fixed part.
+        fixed: usize,
+        /// Size of each item after it.
+        unit: usize,
+    },
 }
 
 impl fmt::Display for Expected {
@@ -161,6 +169,7 @@ impl fmt::Display for Expected {
             Expected::Exactly(n) => write!(f, "exactly {n}"),
             Expected::AtLeast(n) => write!(f, "at least {n}"),
             Expected::Multiple { min, unit } => write!(f, "a multiple of {unit}, at least {min}"),
+            Expected::FixedPlus { fixed, unit } => write!(f, "{fixed} plus a multiple of {unit}"),
         }
     }
 }

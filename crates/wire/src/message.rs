@@ -400,7 +400,6 @@ impl<'a> MessageView<'a> {
             pos: field::OPTIONS,
             end: self.bytes.len(),
             overload: None,
-            failed: false,
         }
     }
 
@@ -442,7 +441,6 @@ pub struct RawOptions<'a> {
     pos: usize,
     end: usize,
     overload: Option<u8>,
-    failed: bool,
 }
 
 impl<'a> RawOptions<'a> {
@@ -460,90 +458,109 @@ impl<'a> RawOptions<'a> {
     }
 
     fn fail(&mut self, error: Error) -> Option<Result<RawOption<'a>, Error>> {
-        self.failed = true;
+        self.area = Area::Done;
+        self.pos = 0;
+        self.end = 0;
         Some(Err(error))
+    }
+
+    /// What the fast path in `next` leaves out: an option that overruns its area, and option
+    /// overload. `None` when the option is to be skipped (overload outside the options field).
+    #[cold]
+    #[inline(never)]
+    fn unusual(&mut self) -> Option<Result<RawOption<'a>, Error>> {
+        let area = self.bytes.get(self.pos..self.end).unwrap_or_default();
+        let offset = self.pos;
+        let code = OptionCode(area.first().copied().unwrap_or(0));
+        let Some(&len) = area.get(1) else {
+            return self.fail(Error::OptionOverrun {
+                code,
+                offset,
+                len: None,
+                remaining: 0,
+            });
+        };
+        let Some(data) = area.get(2..2 + usize::from(len)) else {
+            let remaining = area.len() - 2;
+            return self.fail(Error::OptionOverrun {
+                code,
+                offset,
+                len: Some(len),
+                remaining,
+            });
+        };
+        self.pos += 2 + usize::from(len);
+        if code != OptionCode::OVERLOAD {
+            return Some(Ok(RawOption { code, data, offset }));
+        }
+        if self.area != Area::Options {
+            return None; // only meaningful in the options field (RFC 2132 §9.3)
+        }
+        if self.overload.is_some() {
+            return self.fail(Error::BadOptionValue {
+                code,
+                offset,
+                reason: "option overload appears twice",
+            });
+        }
+        match data {
+            [v @ 1..=3] => self.overload = Some(*v),
+            [_] => {
+                return self.fail(Error::BadOptionValue {
+                    code,
+                    offset,
+                    reason: "overload is not 1, 2 or 3",
+                });
+            }
+            _ => {
+                return self.fail(Error::BadOptionLength {
+                    code,
+                    offset,
+                    len: data.len(),
+                    expected: Expected::Exactly(1),
+                });
+            }
+        }
+        Some(Ok(RawOption { code, data, offset }))
     }
 }
 
 impl<'a> Iterator for RawOptions<'a> {
     type Item = Result<RawOption<'a>, Error>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
         loop {
-            if self.area == Area::Done {
-                return None;
-            }
-            // pos <= end <= bytes.len() holds throughout: areas lie inside the message.
-            let area = &self.bytes[self.pos..self.end];
-            let Some(&code) = area.first() else {
-                self.next_area();
-                continue;
-            };
-            let offset = self.pos;
-            match code {
-                0 => {
-                    self.pos += 1;
-                    continue;
-                }
-                255 => {
+            // pos <= end <= bytes.len() holds throughout: areas lie inside the message. After
+            // an error the area is Done and empty.
+            let area = self.bytes.get(self.pos..self.end).unwrap_or_default();
+            match *area {
+                [] => {
+                    if self.area == Area::Done {
+                        return None;
+                    }
                     self.next_area();
-                    continue;
                 }
-                _ => {}
-            }
-            let code = OptionCode(code);
-            let Some(&len) = area.get(1) else {
-                return self.fail(Error::OptionOverrun {
-                    code,
-                    offset,
-                    len: None,
-                    remaining: 0,
-                });
-            };
-            let Some(data) = area.get(2..2 + usize::from(len)) else {
-                let remaining = area.len() - 2;
-                return self.fail(Error::OptionOverrun {
-                    code,
-                    offset,
-                    len: Some(len),
-                    remaining,
-                });
-            };
-            self.pos += 2 + usize::from(len);
-            if code == OptionCode::OVERLOAD {
-                if self.area != Area::Options {
-                    continue; // only meaningful in the options field (RFC 2132 §9.3)
-                }
-                if self.overload.is_some() {
-                    return self.fail(Error::BadOptionValue {
-                        code,
+                [0, ..] => self.pos += 1,
+                [255, ..] => self.next_area(),
+                [code, len, ref rest @ ..]
+                    if code != OptionCode::OVERLOAD.0 && usize::from(len) <= rest.len() =>
+                {
+                    let offset = self.pos;
+                    self.pos += 2 + usize::from(len);
+                    let data = &rest[..usize::from(len)];
+                    return Some(Ok(RawOption {
+                        code: OptionCode(code),
+                        data,
                         offset,
-                        reason: "option overload appears twice",
-                    });
+                    }));
                 }
-                match data {
-                    [v @ 1..=3] => self.overload = Some(*v),
-                    [_] => {
-                        return self.fail(Error::BadOptionValue {
-                            code,
-                            offset,
-                            reason: "overload is not 1, 2 or 3",
-                        });
-                    }
-                    _ => {
-                        return self.fail(Error::BadOptionLength {
-                            code,
-                            offset,
-                            len: data.len(),
-                            expected: Expected::Exactly(1),
-                        });
+                _ => {
+                    if let Some(item) = self.unusual() {
+                        return Some(item);
                     }
                 }
             }
-            return Some(Ok(RawOption { code, data, offset }));
         }
     }
 }

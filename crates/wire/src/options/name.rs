@@ -36,6 +36,8 @@ pub enum NameError {
     NameTooLong,
     /// A backslash escape is incomplete or out of range.
     BadEscape,
+    /// A label's length byte claims more bytes than follow.
+    Truncated,
 }
 
 impl fmt::Display for NameError {
@@ -45,6 +47,7 @@ impl fmt::Display for NameError {
             NameError::LabelTooLong => "label longer than 63 bytes",
             NameError::NameTooLong => "name longer than 255 bytes",
             NameError::BadEscape => "bad backslash escape",
+            NameError::Truncated => "label runs past the end",
         })
     }
 }
@@ -133,7 +136,7 @@ impl DomainName {
             pos += 1 + len;
         }
         if pos > wire.len() {
-            return Err(NameError::LabelTooLong);
+            return Err(NameError::Truncated);
         }
         if wire.len() > MAX_NAME {
             return Err(NameError::NameTooLong);

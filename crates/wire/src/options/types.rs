@@ -431,7 +431,10 @@ impl Codec for SlpDirectoryAgent {
     type Value = SlpDirectoryAgent;
     fn decode(data: &[u8]) -> Result<SlpDirectoryAgent, ValueError> {
         if data.is_empty() || (data.len() - 1) % 4 != 0 {
-            return Err(ValueError::Length(Expected::AtLeast(1)));
+            return Err(ValueError::Length(Expected::FixedPlus {
+                fixed: 1,
+                unit: 4,
+            }));
         }
         let agents = data[1..]
             .chunks_exact(4)
@@ -499,7 +502,10 @@ impl Codec for Isns {
     type Value = Isns;
     fn decode(data: &[u8]) -> Result<Isns, ValueError> {
         if data.len() < 10 || (data.len() - 10) % 4 != 0 {
-            return Err(ValueError::Length(Expected::Multiple { min: 10, unit: 2 }));
+            return Err(ValueError::Length(Expected::FixedPlus {
+                fixed: 10,
+                unit: 4,
+            }));
         }
         let short = ValueError::Length(Expected::AtLeast(10));
         let mut r = Reader::new(data);
