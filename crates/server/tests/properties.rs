@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use charrua_server::input::{Incoming, Outcome, input};
-use charrua_server::leases::{Leases, Time};
+use charrua_server::leases::{LeaseState, Leases, Time};
 use charrua_server::policy::{
     Host, Network, Overrides, Policy, Pool, PoolAccess, Settings, Subnet,
 };
@@ -150,20 +150,17 @@ proptest! {
                     }
                     reply.changes
                 }
-                Outcome::Update(changes) => {
-                    for lease in &changes {
-                        // A release or decline ends the client's hold early.
-                        if let Some(entry) = acked.get_mut(&lease.address) {
-                            if !lease.holds(now) || lease.state != charrua_server::leases::LeaseState::Active {
-                                entry.1 = entry.1.min(now);
-                            }
-                        }
-                    }
-                    changes
-                }
+                Outcome::Update(changes) => changes,
                 Outcome::Silence(_) | Outcome::Warning(_) => Vec::new(),
             };
             for lease in changes {
+                // A release, a decline or a move to another address ends the client's
+                // hold on the old one early.
+                if lease.state != LeaseState::Active || !lease.holds(now) {
+                    if let Some(entry) = acked.get_mut(&lease.address) {
+                        entry.1 = entry.1.min(now);
+                    }
+                }
                 leases.apply(lease);
             }
         }
