@@ -634,3 +634,43 @@ fn gives_a_returning_client_its_old_address_after_expiry() {
     let again = acquire(&policy, &mut leases, 2, later).message.yiaddr;
     assert_eq!(again, first);
 }
+
+#[test]
+fn allocates_from_the_subnet_named_by_option_118() {
+    let policy = policy();
+    let leases = leases_for(&policy);
+    let discover = request(
+        MessageType::DISCOVER,
+        1,
+        vec![DhcpOption::SubnetSelection(ip("198.51.100.0"))],
+    );
+    let offer = reply(input(&policy, &leases, &local(&discover), NOW));
+    assert_eq!(offer.message.yiaddr, ip("198.51.100.10"));
+}
+
+#[test]
+fn rebinds_a_lease_broadcast_from_a_client_with_an_address() {
+    let policy = policy();
+    let mut leases = leases_for(&policy);
+    let ack = acquire(&policy, &mut leases, 1, NOW);
+    let mut rebind = request(MessageType::REQUEST, 1, vec![]);
+    rebind.ciaddr = ack.message.yiaddr;
+    rebind.flags = Flags::BROADCAST;
+    let again = reply(input(&policy, &leases, &local(&rebind), NOW + 530));
+    assert_eq!(kind(&again), MessageType::ACK);
+    // A client with an address is answered at that address (RFC 2131 §4.1).
+    assert_eq!(again.destination, Destination::Client(ack.message.yiaddr));
+    assert_eq!(again.changes[0].ends, NOW + 530 + 600);
+}
+
+#[test]
+fn naks_a_renewal_of_an_address_leased_to_another_client() {
+    let policy = policy();
+    let mut leases = leases_for(&policy);
+    let ack = acquire(&policy, &mut leases, 1, NOW);
+    let mut renew = request(MessageType::REQUEST, 2, vec![]);
+    renew.ciaddr = ack.message.yiaddr;
+    let nak = reply(input(&policy, &leases, &local(&renew), NOW + 10));
+    assert_eq!(kind(&nak), MessageType::NAK);
+    assert_eq!(nak.destination, Destination::Broadcast);
+}
