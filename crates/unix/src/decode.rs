@@ -15,7 +15,7 @@ use crate::capture::{self, LinkType, Record};
 
 /// Arguments of `charrua decode`.
 #[derive(clap::Args)]
-pub(crate) struct Args {
+pub struct Args {
     /// Print one JSON object per message instead of text.
     #[arg(long)]
     json: bool,
@@ -49,7 +49,8 @@ struct Origin<'a> {
     datagram: Option<Datagram<'a>>,
 }
 
-pub(crate) fn run(args: &Args) -> ExitCode {
+/// Decodes every file and prints the messages; the exit status says whether all decoded.
+pub fn run(args: &Args) -> ExitCode {
     let mut tally = Tally::default();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

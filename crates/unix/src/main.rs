@@ -1,11 +1,11 @@
 //! `charrua`: command-line tools built on the Charrua crates.
 //!
-//! `charrua decode` reads packet captures and hex dumps and prints the DHCP messages in them.
-
-mod capture;
-mod decode;
+//! `charrua decode` reads packet captures and hex dumps and prints the DHCP messages in them;
+//! `charrua perf` loads a DHCP server with simulated clients.
 
 use std::process::ExitCode;
+
+use charrua_unix::{decode, perf};
 
 use clap::{Parser, Subcommand};
 
@@ -26,11 +26,19 @@ enum Command {
     /// DHCP message is reported with its reason and offset, and reading goes on. Exits 0 when
     /// every DHCP message decoded (and, with --verify, re-encoded to an equal message).
     Decode(decode::Args),
+    /// Load a DHCP server with simulated clients, as a relay agent over UDP.
+    ///
+    /// Runs full DORA exchanges (optionally renew and release) for N distinct clients, at a
+    /// fixed rate or as fast as the server answers with a bounded number in flight, and
+    /// reports exchanges per second, drops per stage, latency percentiles and its own CPU
+    /// time.
+    Perf(perf::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Decode(args) => decode::run(&args),
+        Command::Perf(args) => perf::run(&args),
     }
 }

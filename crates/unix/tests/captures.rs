@@ -52,22 +52,37 @@ fn types(messages: &[Value]) -> Vec<String> {
 /// parameters only; the NAK and DECLINE captures hold those messages too.
 fn check_captures(dir: &Path) {
     let files = capture_files(dir);
-    assert!(files.len() >= 9, "expected a capture per client and server, found {files:?}");
+    assert!(
+        files.len() >= 9,
+        "expected a capture per client and server, found {files:?}"
+    );
     for file in files {
         let (ok, messages, stderr) = decode(&file);
         let name = file.display().to_string();
         assert!(ok, "{name}: decode failed:\n{stderr}");
-        assert!(messages.iter().all(|m| m["verified"] == true), "{name}: not verified");
+        assert!(
+            messages.iter().all(|m| m["verified"] == true),
+            "{name}: not verified"
+        );
         let types = types(&messages);
         let has = |wanted: &str| types.iter().any(|t| t == wanted);
-        let ack = messages.iter().find(|m| m["type"] == "DHCPACK").expect("an ACK");
+        let ack = messages
+            .iter()
+            .find(|m| m["type"] == "DHCPACK")
+            .expect("an ACK");
         let options = ack["message"]["options"].as_array().expect("options");
         let carries = |key: &str| options.iter().any(|o| o.get(key).is_some());
         let yiaddr = ack["message"]["yiaddr"].as_str().expect("yiaddr");
         if name.contains("-inform") {
             assert!(has("DHCPINFORM"), "{name}: no DHCPINFORM in {types:?}");
-            assert_eq!(yiaddr, "0.0.0.0", "{name}: an INFORM's ACK gives no address");
-            assert!(!carries("LeaseTime"), "{name}: an INFORM's ACK has no lease time");
+            assert_eq!(
+                yiaddr, "0.0.0.0",
+                "{name}: an INFORM's ACK gives no address"
+            );
+            assert!(
+                !carries("LeaseTime"),
+                "{name}: an INFORM's ACK has no lease time"
+            );
             continue;
         }
         for wanted in ["DHCPDISCOVER", "DHCPOFFER", "DHCPREQUEST", "DHCPACK"] {

@@ -1,0 +1,5 @@
+//! `charruad`: the Charrua DHCPv4 server. See `charruad --help`.
+
+fn main() -> std::process::ExitCode {
+    charrua_unix::daemon::main()
+}

@@ -1,0 +1,732 @@
+//! `charruad`: the DHCP server daemon.
+//!
+//! Start-up runs in a fixed order: arguments and configuration, logging, lease journal,
+//! sockets, privilege drop, signal handlers, then the event loop. The loop drains the
+//! sockets in batches, runs the pure [`charrua_server::input`] on each request, makes the
+//! batch's lease changes durable with one sync, and only then sends the replies.
+
+mod args;
+mod counters;
+
+mod syslog;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use charrua_server::{
+    ConfError, Destination, Incoming, Lease, LeaseState, Leases, Outcome, Policy, Reply, Warning,
+    conf, input,
+};
+use charrua_store::{Journal, LeaseStore};
+use charrua_wire::{CLIENT_PORT, Checksums, MacAddr, Message, Packet, SERVER_PORT, parse_ethernet};
+use tracing::{debug, error, info, warn};
+
+use crate::sys::{self, Interface, PacketSocket};
+use counters::Counters;
+
+/// Requests taken from one socket before moving on, so no socket starves the others.
+const BATCH: usize = 64;
+/// Largest frame read.
+const FRAME: usize = 2048;
+/// How often the journal is compacted even when it has not grown much.
+const COMPACT_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs `charruad` with the process arguments; returns its exit status.
+pub fn main() -> ExitCode {
+    let args = match args::parse(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("charruad: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.test {
+        return check_config(&args.config);
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            error!("{message}");
+            eprintln!("charruad: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `-t`: prints every problem and says whether the configuration is valid.
+fn check_config(path: &Path) -> ExitCode {
+    match load_config(path) {
+        Ok((_, warnings)) => {
+            for warning in &warnings {
+                println!("{warning}");
+            }
+            println!("{}: configuration is valid", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for error in &errors {
+                println!("{error}");
+            }
+            println!(
+                "{}: {} problem(s), configuration is not valid",
+                path.display(),
+                errors.len()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads and parses the configuration, with `include` relative to its directory.
+fn load_config(path: &Path) -> Result<(Policy, Vec<Warning>), Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![format!("{}: cannot read: {e}", path.display())])?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut loader = conf::Loader(|name: &str| {
+        let file = if Path::new(name).is_absolute() {
+            PathBuf::from(name)
+        } else {
+            dir.join(name)
+        };
+        std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+    });
+    let name = path.display().to_string();
+    match conf::parse_with(&name, &text, &mut loader) {
+        Ok((config, warnings)) => Ok((Policy::from_config(&config), warnings)),
+        Err(errors) => Err(errors.iter().map(ConfError::to_string).collect()),
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Logs to standard error in the foreground, to the system log once detached.
+fn init_logging(args: &Args) {
+    let level = if args.debug { "debug" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if args.foreground || args.debug {
+        builder
+            .with_writer(io::stderr)
+            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+            .init();
+    } else {
+        builder
+            .with_writer(syslog::Syslog::connect())
+            .with_ansi(false)
+            .without_time()
+            .init();
+    }
+}
+
+use args::Args;
+
+/// An interface served through a packet socket.
+struct Link {
+    interface: Interface,
+    /// Our address on it that lies in a configured subnet.
+    address: Ipv4Addr,
+    socket: PacketSocket,
+}
+
+/// A reply ready to leave once the batch's leases are on disk.
+enum Outgoing {
+    Frame {
+        link: usize,
+        bytes: Vec<u8>,
+        mac: [u8; 6],
+    },
+    Datagram {
+        bytes: Vec<u8>,
+        to: SocketAddrV4,
+    },
+}
+
+/// Signals, set by handlers and read by the loop.
+struct Signals {
+    stop: Arc<AtomicBool>,
+    reload: Arc<AtomicBool>,
+    report: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn install() -> io::Result<Signals> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+        let signals = Signals {
+            stop: Arc::new(AtomicBool::new(false)),
+            reload: Arc::new(AtomicBool::new(false)),
+            report: Arc::new(AtomicBool::new(false)),
+        };
+        signal_hook::flag::register(SIGTERM, Arc::clone(&signals.stop))?;
+        signal_hook::flag::register(SIGINT, Arc::clone(&signals.stop))?;
+        signal_hook::flag::register(SIGHUP, Arc::clone(&signals.reload))?;
+        signal_hook::flag::register(SIGUSR1, Arc::clone(&signals.report))?;
+        Ok(signals)
+    }
+}
+
+struct Server {
+    config_path: PathBuf,
+    policy: Policy,
+    leases: Leases,
+    journal: Journal,
+    links: Vec<Link>,
+    udp: Option<UdpSocket>,
+    /// Our address towards each relay, found once through the routing table.
+    local_for: HashMap<Ipv4Addr, Ipv4Addr>,
+    counters: Counters,
+    last_compaction: Instant,
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let (policy, warnings) = load_config(&args.config).map_err(|errors| errors.join("\n"))?;
+    if !args.foreground && !args.debug {
+        sys::daemonize().map_err(|e| format!("cannot detach: {e}"))?;
+    }
+    init_logging(args);
+    for warning in &warnings {
+        warn!("{warning}");
+    }
+    if !args.quiet {
+        info!("charruad {} starting", env!("CARGO_PKG_VERSION"));
+    }
+
+    let links = if args.no_raw {
+        Vec::new()
+    } else {
+        open_links(&policy, &args.interfaces)?
+    };
+    let udp_address = match (args.udp, links.is_empty()) {
+        (Some(address), _) => Some(address),
+        (None, false) => Some(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT)),
+        (None, true) => None,
+    };
+    if links.is_empty() && udp_address.is_none() {
+        return Err(
+            "nothing to serve: no interface has an address in a configured subnet, \
+                    and no --udp address was given"
+                .into(),
+        );
+    }
+    let udp = match udp_address {
+        Some(address) => {
+            let socket =
+                UdpSocket::bind(address).map_err(|e| format!("cannot bind UDP {address}: {e}"))?;
+            socket.set_nonblocking(true).map_err(|e| e.to_string())?;
+            socket.set_broadcast(true).map_err(|e| e.to_string())?;
+            info!("listening for relayed traffic on UDP {address}");
+            Some(socket)
+        }
+        None => None,
+    };
+
+    let leases_path = drop_privileges(args)?;
+    let mut journal =
+        Journal::open(&leases_path).map_err(|e| format!("cannot open the lease journal: {e}"))?;
+    let loaded = journal
+        .load()
+        .map_err(|e| format!("cannot load leases: {e}"))?;
+    for problem in &loaded.problems {
+        warn!("{problem}");
+    }
+    let mut leases = Leases::new();
+    let (ranges, reserved) = policy.ranges_and_reservations();
+    leases.set_ranges(&ranges, &reserved);
+    let count = loaded.leases.len();
+    for lease in loaded.leases {
+        leases.apply(lease);
+    }
+    info!("loaded {count} leases from {}", leases_path.display());
+    journal
+        .compact(&mut leases.iter())
+        .map_err(|e| format!("cannot compact the lease journal: {e}"))?;
+
+    if let Some(pid_file) = &args.pid_file {
+        std::fs::write(pid_file, format!("{}\n", std::process::id()))
+            .map_err(|e| format!("cannot write {}: {e}", pid_file.display()))?;
+    }
+    let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
+
+    let mut server = Server {
+        config_path: args.config.clone(),
+        policy,
+        leases,
+        journal,
+        links,
+        udp,
+        local_for: HashMap::new(),
+        counters: Counters::default(),
+        last_compaction: Instant::now(),
+    };
+    let result = server.serve(&signals);
+    info!(
+        "{}",
+        server
+            .counters
+            .report(&server.policy, &server.leases, now())
+    );
+    if let Some(pid_file) = &args.pid_file {
+        let _ = std::fs::remove_file(pid_file);
+    }
+    result
+}
+
+/// Opens a packet socket on every interface (or every named one) with an address inside a
+/// configured subnet.
+fn open_links(policy: &Policy, wanted: &[String]) -> Result<Vec<Link>, String> {
+    let interfaces = sys::interfaces().map_err(|e| format!("cannot list interfaces: {e}"))?;
+    for name in wanted {
+        if !interfaces.iter().any(|i| &i.name == name) {
+            return Err(format!(
+                "interface {name}: not found, or it has no IPv4 address"
+            ));
+        }
+    }
+    let mut links = Vec::new();
+    for interface in interfaces {
+        if !wanted.is_empty() && !wanted.contains(&interface.name) {
+            continue;
+        }
+        let served = interface
+            .addresses
+            .iter()
+            .find(|a| policy.locate(a.address).is_some());
+        let Some(address) = served.map(|a| a.address) else {
+            if !wanted.is_empty() {
+                return Err(format!(
+                    "interface {}: no address in a configured subnet",
+                    interface.name
+                ));
+            }
+            continue;
+        };
+        if interface.name == "lo" && wanted.is_empty() {
+            continue;
+        }
+        let socket = PacketSocket::open(interface.index)
+            .map_err(|e| format!("cannot open a packet socket on {}: {e}", interface.name))?;
+        info!("serving {} as {address}", interface.name);
+        links.push(Link {
+            interface,
+            address,
+            socket,
+        });
+    }
+    Ok(links)
+}
+
+/// Drops root when asked; returns the lease journal's path as seen afterwards.
+fn drop_privileges(args: &Args) -> Result<PathBuf, String> {
+    let Some(user) = &args.user else {
+        if args.chroot {
+            return Err("-chroot needs -user: a chroot kept as root can be left".into());
+        }
+        return Ok(args.leases.clone());
+    };
+    let (uid, user_gid) = sys::lookup_user(user).map_err(|e| e.to_string())?;
+    let gid = match &args.group {
+        Some(group) => sys::lookup_group(group).map_err(|e| e.to_string())?,
+        None => user_gid,
+    };
+    let mut path = args.leases.clone();
+    let dir = args
+        .leases
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf);
+    let jail = if args.chroot {
+        let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        path = Path::new("/").join(args.leases.file_name().unwrap_or_default());
+        Some(dir)
+    } else {
+        None
+    };
+    sys::drop_privileges(uid, gid, jail.as_deref())
+        .map_err(|e| format!("cannot switch to user {user}: {e}; refusing to run as root"))?;
+    info!("running as {user} (uid {uid}, gid {gid})");
+    Ok(path)
+}
+
+impl Server {
+    fn serve(&mut self, signals: &Signals) -> Result<(), String> {
+        let fds: Vec<RawFd> = self
+            .links
+            .iter()
+            .map(|l| l.socket.as_raw_fd())
+            .chain(self.udp.iter().map(AsRawFd::as_raw_fd))
+            .collect();
+        let mut frame = vec![0u8; FRAME];
+        while !signals.stop.load(Ordering::Relaxed) {
+            if signals.reload.swap(false, Ordering::Relaxed) {
+                self.reload();
+            }
+            if signals.report.swap(false, Ordering::Relaxed) {
+                info!(
+                    "{}",
+                    self.counters.report(&self.policy, &self.leases, now())
+                );
+            }
+            let ready = sys::wait_readable(&fds, 1000).map_err(|e| format!("poll: {e}"))?;
+            let mut outgoing = Vec::new();
+            let mut changes = Vec::new();
+            for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
+                if i < self.links.len() {
+                    self.drain_link(i, &mut frame, &mut outgoing, &mut changes);
+                } else {
+                    self.drain_udp(&mut frame, &mut outgoing, &mut changes);
+                }
+            }
+            self.finish_batch(outgoing, changes);
+            self.maybe_compact();
+        }
+        info!("stopping");
+        Ok(())
+    }
+
+    /// Makes the batch's leases durable, then sends its replies; on a journal failure the
+    /// replies are dropped, since they would promise leases that are not on disk.
+    fn finish_batch(&mut self, outgoing: Vec<Outgoing>, changes: Vec<Lease>) {
+        let durable: Vec<Lease> = changes
+            .into_iter()
+            .filter(|l| l.state != LeaseState::Offered)
+            .collect();
+        if !durable.is_empty() {
+            if let Err(e) = self.journal.commit(&durable) {
+                error!(
+                    "cannot write the lease journal, {} replies dropped: {e}",
+                    outgoing.len()
+                );
+                self.counters.drop_reason("journal write failed");
+                return;
+            }
+        }
+        for message in outgoing {
+            let sent = match &message {
+                Outgoing::Frame { link, bytes, mac } => self.links[*link].socket.send(bytes, *mac),
+                Outgoing::Datagram { bytes, to } => match &self.udp {
+                    Some(socket) => socket.send_to(bytes, *to).map(|_| ()),
+                    None => Ok(()),
+                },
+            };
+            if let Err(e) = sent {
+                warn!("cannot send a reply: {e}");
+                self.counters.drop_reason("send failed");
+            }
+        }
+    }
+
+    fn maybe_compact(&mut self) {
+        let due = self.last_compaction.elapsed() >= COMPACT_EVERY
+            || self.journal.should_compact(self.leases.len());
+        if !due {
+            return;
+        }
+        self.last_compaction = Instant::now();
+        match self.journal.compact(&mut self.leases.iter()) {
+            Ok(()) => debug!("lease journal compacted: {} leases", self.leases.len()),
+            Err(e) => error!("cannot compact the lease journal: {e}"),
+        }
+    }
+
+    fn reload(&mut self) {
+        match load_config(&self.config_path) {
+            Ok((policy, warnings)) => {
+                for warning in &warnings {
+                    warn!("{warning}");
+                }
+                let (ranges, reserved) = policy.ranges_and_reservations();
+                self.leases.set_ranges(&ranges, &reserved);
+                self.policy = policy;
+                info!("configuration reloaded from {}", self.config_path.display());
+            }
+            Err(errors) => {
+                for e in &errors {
+                    error!("{e}");
+                }
+                error!(
+                    "configuration not reloaded: {} problem(s); keeping the old one",
+                    errors.len()
+                );
+            }
+        }
+    }
+
+    fn drain_link(
+        &mut self,
+        link: usize,
+        frame: &mut [u8],
+        outgoing: &mut Vec<Outgoing>,
+        changes: &mut Vec<Lease>,
+    ) {
+        for _ in 0..BATCH {
+            let n = match self.links[link].socket.recv(frame) {
+                Ok(Some(n)) => n,
+                Ok(None) => return,
+                Err(e) => {
+                    warn!("receive on {}: {e}", self.links[link].interface.name);
+                    return;
+                }
+            };
+            let bytes = &frame[..n];
+            let datagram = match parse_ethernet(bytes, Checksums::Verify) {
+                Ok(d) if d.dst_port == SERVER_PORT => d,
+                Ok(_) => continue,
+                Err(e) => {
+                    self.counters.drop_reason(e.kind());
+                    debug!(
+                        "dropped a frame on {}: {e}",
+                        self.links[link].interface.name
+                    );
+                    continue;
+                }
+            };
+            let message = match Message::parse(datagram.payload) {
+                Ok(m) => m,
+                Err(e) => {
+                    // A relayed message reaches the UDP socket too, which counts it.
+                    if self.udp.is_none() || !relayed(datagram.payload) {
+                        self.counters.drop_reason(e.kind());
+                        debug!("dropped a malformed message from {}: {e}", datagram.src_ip);
+                    }
+                    continue;
+                }
+            };
+            if !message.giaddr.is_unspecified() && self.udp.is_some() {
+                continue; // relayed: the UDP socket has it too and answers it
+            }
+            let address = self.links[link].address;
+            let incoming = Incoming {
+                message: &message,
+                link_address: Some(address),
+                local_address: address,
+            };
+            let Some(reply) = self.answer(&incoming, changes) else {
+                continue;
+            };
+            if let Some(out) = self.link_reply(link, &reply) {
+                outgoing.push(out);
+            }
+        }
+    }
+
+    fn drain_udp(
+        &mut self,
+        buf: &mut [u8],
+        outgoing: &mut Vec<Outgoing>,
+        changes: &mut Vec<Lease>,
+    ) {
+        for _ in 0..BATCH {
+            let Some(socket) = &self.udp else { return };
+            let (n, from) = match socket.recv_from(buf) {
+                Ok(received) => received,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    warn!("receive on UDP: {e}");
+                    return;
+                }
+            };
+            let SocketAddr::V4(from) = from else { continue };
+            let message = match Message::parse(&buf[..n]) {
+                Ok(m) => m,
+                Err(e) => {
+                    // A client's message on a served link reaches its packet socket too, which
+                    // counts it.
+                    if self.links.is_empty() || relayed(&buf[..n]) {
+                        self.counters.drop_reason(e.kind());
+                        debug!("dropped a malformed message from {from}: {e}");
+                    }
+                    continue;
+                }
+            };
+            if message.giaddr.is_unspecified() && !self.links.is_empty() {
+                continue; // from a client on a served link: its packet socket answers it
+            }
+            let local = self.local_address(&socket_local(&self.udp), *from.ip());
+            let incoming = Incoming {
+                message: &message,
+                link_address: None,
+                local_address: local,
+            };
+            let Some(reply) = self.answer(&incoming, changes) else {
+                continue;
+            };
+            let bytes = match reply.message.to_bytes(&reply.settings) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    warn!("cannot encode a reply: {e}");
+                    continue;
+                }
+            };
+            let to = match reply.destination {
+                Destination::Relay(giaddr) if giaddr == *from.ip() => from,
+                Destination::Relay(giaddr) => SocketAddrV4::new(giaddr, SERVER_PORT),
+                Destination::Client(ciaddr) => SocketAddrV4::new(ciaddr, CLIENT_PORT),
+                Destination::Broadcast | Destination::Hardware { .. } => from,
+            };
+            outgoing.push(Outgoing::Datagram { bytes, to });
+        }
+    }
+
+    /// Our address towards a relay: the bound address, or the one the routing table picks.
+    fn local_address(&mut self, bound: &Option<Ipv4Addr>, peer: Ipv4Addr) -> Ipv4Addr {
+        if let Some(address) = bound.filter(|a| !a.is_unspecified()) {
+            return address;
+        }
+        *self.local_for.entry(peer).or_insert_with(|| {
+            UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
+                .and_then(|s| s.connect((peer, SERVER_PORT)).map(|()| s))
+                .and_then(|s| s.local_addr())
+                .ok()
+                .and_then(|a| match a {
+                    SocketAddr::V4(a) => Some(*a.ip()),
+                    SocketAddr::V6(_) => None,
+                })
+                .unwrap_or(Ipv4Addr::UNSPECIFIED)
+        })
+    }
+
+    /// Runs the input function; applies its lease changes at once (later requests in the
+    /// batch must see them) and queues them for the journal.
+    fn answer(&mut self, incoming: &Incoming<'_>, changes: &mut Vec<Lease>) -> Option<Reply> {
+        let request = incoming.message;
+        self.counters.received(request.message_type());
+        match input(&self.policy, &self.leases, incoming, now()) {
+            Outcome::Reply(reply) => {
+                log_exchange(request, &reply);
+                self.counters.replied(reply.message.message_type());
+                for lease in &reply.changes {
+                    self.leases.apply(lease.clone());
+                }
+                changes.extend(reply.changes.iter().cloned());
+                Some(reply)
+            }
+            Outcome::Update(update) => {
+                for lease in &update {
+                    info!(
+                        "{} {} from {} ({:?})",
+                        kind_name(request),
+                        lease.address,
+                        request.chaddr,
+                        lease.state
+                    );
+                    self.leases.apply(lease.clone());
+                }
+                changes.extend(update);
+                None
+            }
+            Outcome::Silence(why) => {
+                debug!(
+                    "no answer to {} from {}: {why}",
+                    kind_name(request),
+                    request.chaddr
+                );
+                self.counters.drop_reason("not for this server");
+                None
+            }
+            Outcome::Warning(why) => {
+                info!(
+                    "no answer to {} from {}: {why}",
+                    kind_name(request),
+                    request.chaddr
+                );
+                self.counters.drop_reason("refused");
+                None
+            }
+        }
+    }
+
+    /// Frames a reply for a client on a served link.
+    fn link_reply(&self, link: usize, reply: &Reply) -> Option<Outgoing> {
+        let here = &self.links[link];
+        let chaddr = reply.message.chaddr.mac();
+        let (dst_ip, dst_mac) = match reply.destination {
+            Destination::Broadcast => (Ipv4Addr::BROADCAST, MacAddr::BROADCAST),
+            Destination::Hardware { address, .. } => {
+                (address, chaddr.map_or(MacAddr::BROADCAST, MacAddr))
+            }
+            Destination::Client(ciaddr) => (ciaddr, chaddr.map_or(MacAddr::BROADCAST, MacAddr)),
+            Destination::Relay(_) => return None, // relayed requests are answered over UDP
+        };
+        let packet = Packet {
+            src_mac: MacAddr(here.interface.mac),
+            dst_mac,
+            src_ip: here.address,
+            dst_ip,
+            src_port: SERVER_PORT,
+            dst_port: CLIENT_PORT,
+            message: reply.message.clone(),
+        };
+        match packet.to_bytes(&reply.settings) {
+            Ok(bytes) => Some(Outgoing::Frame {
+                link,
+                bytes,
+                mac: dst_mac.0,
+            }),
+            Err(e) => {
+                warn!("cannot encode a reply: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// Where `giaddr` lies in a BOOTP message.
+const GIADDR: std::ops::Range<usize> = 24..28;
+
+/// True when a message, even one too malformed to parse, has a `giaddr` other than 0.0.0.0:
+/// the test that decides which socket answers a message, so that each socket also counts
+/// only the malformed messages it would have answered.
+fn relayed(message: &[u8]) -> bool {
+    message
+        .get(GIADDR)
+        .is_some_and(|giaddr| giaddr.iter().any(|&b| b != 0))
+}
+
+fn socket_local(udp: &Option<UdpSocket>) -> Option<Ipv4Addr> {
+    match udp.as_ref()?.local_addr().ok()? {
+        SocketAddr::V4(a) => Some(*a.ip()),
+        SocketAddr::V6(_) => None,
+    }
+}
+
+fn kind_name(message: &Message) -> String {
+    message
+        .message_type()
+        .map_or_else(|| "BOOTP".into(), |t| t.to_string())
+}
+
+/// One info line per answered request: client, xid, message types, address, lease, relay.
+fn log_exchange(request: &Message, reply: &Reply) {
+    let lease = reply.message.options.iter().find_map(|o| match o {
+        charrua_wire::DhcpOption::LeaseTime(t) => Some(*t),
+        _ => None,
+    });
+    let relay = (!request.giaddr.is_unspecified()).then_some(request.giaddr);
+    info!(
+        client = %request.chaddr,
+        xid = format_args!("{:#010x}", request.xid),
+        address = %reply.message.yiaddr,
+        lease = %lease.map(|t| t.to_string()).unwrap_or_default(),
+        relay = %relay.map(|r| r.to_string()).unwrap_or_default(),
+        "{} -> {}",
+        kind_name(request),
+        kind_name(&reply.message),
+    );
+}
