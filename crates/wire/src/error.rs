@@ -218,6 +218,27 @@ impl Error {
         self
     }
 
+    /// A short name for the kind of error, without values: for counting drops by reason.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Truncated { .. } => "truncated",
+            Error::NotIpv4 { .. } => "not ipv4",
+            Error::BadIpVersion { .. } => "bad ip version",
+            Error::BadIpHeaderLength { .. } => "bad ipv4 header length",
+            Error::BadIpLength { .. } => "bad ipv4 total length",
+            Error::BadIpChecksum { .. } => "bad ipv4 header checksum",
+            Error::Fragmented { .. } => "ipv4 fragment",
+            Error::NotUdp { .. } => "not udp",
+            Error::BadUdpLength { .. } => "bad udp length",
+            Error::BadUdpChecksum { .. } => "bad udp checksum",
+            Error::HlenTooLong { .. } => "hlen too long",
+            Error::BadMagicCookie { .. } => "bad magic cookie",
+            Error::OptionOverrun { .. } => "option overruns its area",
+            Error::BadOptionLength { .. } => "bad option length",
+            Error::BadOptionValue { .. } => "bad option value",
+        }
+    }
+
     /// True when the bytes are not a DHCP message at all (not IPv4/UDP, or not BOOTP),
     /// as opposed to a DHCP message that is malformed.
     pub fn is_not_dhcp(&self) -> bool {

@@ -353,6 +353,14 @@ impl Packet {
         Ok(total)
     }
 
+    /// Emits into a new vector.
+    pub fn to_bytes(&self, settings: &EmitOptions) -> Result<alloc::vec::Vec<u8>, EmitError> {
+        let mut buf = alloc::vec![0; self.emitted_len(settings)?];
+        let len = self.emit(&mut buf, settings)?;
+        buf.truncate(len);
+        Ok(buf)
+    }
+
     /// Writes the frame: Ethernet II, a 20-byte IPv4 header (TTL 64, don't-fragment clear),
     /// UDP, and the message, with both checksums. Returns its length.
     pub fn emit(&self, buf: &mut [u8], settings: &EmitOptions) -> Result<usize, EmitError> {
