@@ -235,6 +235,9 @@ fn run(args: &Args) -> Result<(), String> {
     };
 
     let leases_path = drop_privileges(args)?;
+    // Handlers go in before the journal loads, which takes seconds for millions of leases:
+    // a signal meanwhile is acted on once the loop starts.
+    let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
     let mut journal =
         Journal::open(&leases_path).map_err(|e| format!("cannot open the lease journal: {e}"))?;
     let loaded = journal
@@ -259,7 +262,6 @@ fn run(args: &Args) -> Result<(), String> {
         std::fs::write(pid_file, format!("{}\n", std::process::id()))
             .map_err(|e| format!("cannot write {}: {e}", pid_file.display()))?;
     }
-    let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
 
     let mut server = Server {
         config_path: args.config.clone(),
