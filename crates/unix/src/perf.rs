@@ -259,6 +259,7 @@ fn execute(args: &Args) -> io::Result<ExitCode> {
     }
     let socket = UdpSocket::bind(args.bind)?;
     socket.set_nonblocking(true)?;
+    sys::enlarge_buffers(&socket, 8 << 20);
     let local = match socket.local_addr()? {
         std::net::SocketAddr::V4(a) => a,
         std::net::SocketAddr::V6(_) => return Err(io::Error::other("bound to IPv6")),

@@ -531,6 +531,33 @@ impl Mmsg {
     }
 }
 
+/// Asks for socket buffers of `bytes` each way, so bursts wait in the kernel rather than
+/// being dropped; root may go past the system's limit (`SO_RCVBUFFORCE`). Best effort: the
+/// buffer actually granted may be smaller.
+pub(crate) fn enlarge_buffers(socket: &impl AsRawFd, bytes: usize) {
+    let size = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    for (force, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        for option in [force, plain] {
+            // SAFETY: `size` is a valid c_int for the duration of the call.
+            let done = unsafe {
+                libc::setsockopt(
+                    socket.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    option,
+                    (&raw const size).cast(),
+                    socklen::<libc::c_int>(),
+                )
+            };
+            if done == 0 {
+                break;
+            }
+        }
+    }
+}
+
 /// CPU time this process has used, user and system together.
 pub(crate) fn cpu_time() -> std::time::Duration {
     // SAFETY: rusage is plain data; getrusage fills it in for RUSAGE_SELF.

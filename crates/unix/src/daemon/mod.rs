@@ -28,11 +28,14 @@ use charrua_store::{Journal, LeaseStore};
 use charrua_wire::{CLIENT_PORT, Checksums, MacAddr, Message, Packet, SERVER_PORT, parse_ethernet};
 use tracing::{debug, error, info, warn};
 
-use crate::sys::{self, Interface, PacketSocket};
+use crate::sys::{self, Interface, Mmsg, PacketSocket};
 use counters::Counters;
 
 /// Requests taken from one socket before moving on, so no socket starves the others.
 const BATCH: usize = 64;
+/// Socket buffer asked for, each way: a burst of thousands of requests waits rather than
+/// being dropped while a batch is synced.
+const SOCKET_BUFFER: usize = 8 << 20;
 /// Largest frame read.
 const FRAME: usize = 2048;
 /// How often the journal is compacted even when it has not grown much.
@@ -190,6 +193,9 @@ struct Server {
     local_for: HashMap<Ipv4Addr, Ipv4Addr>,
     counters: Counters,
     last_compaction: Instant,
+    /// Batches for the UDP socket: one system call receives or sends up to `BATCH`.
+    inbox: Mmsg,
+    outbox: Mmsg,
 }
 
 fn run(args: &Args) -> Result<(), String> {
@@ -228,6 +234,7 @@ fn run(args: &Args) -> Result<(), String> {
                 UdpSocket::bind(address).map_err(|e| format!("cannot bind UDP {address}: {e}"))?;
             socket.set_nonblocking(true).map_err(|e| e.to_string())?;
             socket.set_broadcast(true).map_err(|e| e.to_string())?;
+            sys::enlarge_buffers(&socket, SOCKET_BUFFER);
             info!("listening for relayed traffic on UDP {address}");
             Some(socket)
         }
@@ -273,6 +280,8 @@ fn run(args: &Args) -> Result<(), String> {
         local_for: HashMap::new(),
         counters: Counters::default(),
         last_compaction: Instant::now(),
+        inbox: Mmsg::new(BATCH),
+        outbox: Mmsg::new(BATCH),
     };
     let result = server.serve(&signals);
     info!(
@@ -392,7 +401,7 @@ impl Server {
                 if i < self.links.len() {
                     self.drain_link(i, &mut frame, &mut outgoing, &mut changes);
                 } else {
-                    self.drain_udp(&mut frame, &mut outgoing, &mut changes);
+                    self.drain_udp(&mut outgoing, &mut changes);
                 }
             }
             self.finish_batch(outgoing, changes);
@@ -419,17 +428,55 @@ impl Server {
                 return;
             }
         }
+        let mut queued = 0;
         for message in outgoing {
-            let sent = match &message {
-                Outgoing::Frame { link, bytes, mac } => self.links[*link].socket.send(bytes, *mac),
-                Outgoing::Datagram { bytes, to } => match &self.udp {
-                    Some(socket) => socket.send_to(bytes, *to).map(|_| ()),
-                    None => Ok(()),
-                },
-            };
-            if let Err(e) = sent {
-                warn!("cannot send a reply: {e}");
-                self.counters.drop_reason("send failed");
+            match message {
+                Outgoing::Frame { link, bytes, mac } => {
+                    if let Err(e) = self.links[link].socket.send(&bytes, mac) {
+                        warn!(
+                            "cannot send a reply on {}: {e}",
+                            self.links[link].interface.name
+                        );
+                        self.counters.drop_reason("send failed");
+                    }
+                }
+                Outgoing::Datagram { bytes, to } => {
+                    let len = bytes.len().min(sys::DATAGRAM);
+                    self.outbox.buffer(queued)[..len].copy_from_slice(&bytes[..len]);
+                    self.outbox.set(queued, len, to);
+                    queued += 1;
+                    if queued == self.outbox.capacity() {
+                        self.send_datagrams(queued);
+                        queued = 0;
+                    }
+                }
+            }
+        }
+        self.send_datagrams(queued);
+    }
+
+    /// Sends the first `count` datagrams of the outbox, waiting briefly when the socket
+    /// buffer is full.
+    fn send_datagrams(&mut self, count: usize) {
+        let Some(socket) = &self.udp else { return };
+        let mut sent = 0;
+        let mut stalls = 0;
+        while sent < count {
+            match self.outbox.send(socket, sent, count) {
+                Ok(n) if n > 0 => sent += n,
+                result => {
+                    stalls += 1;
+                    if stalls > 3 || !matches!(sys::wait_writable(socket.as_raw_fd(), 10), Ok(true))
+                    {
+                        if let Err(e) = result {
+                            warn!("cannot send replies over UDP: {e}");
+                        }
+                        for _ in sent..count {
+                            self.counters.drop_reason("send failed");
+                        }
+                        return;
+                    }
+                }
             }
         }
     }
@@ -528,62 +575,76 @@ impl Server {
         }
     }
 
-    fn drain_udp(
+    fn drain_udp(&mut self, outgoing: &mut Vec<Outgoing>, changes: &mut Vec<Lease>) {
+        let Some(socket) = &self.udp else { return };
+        let bound = socket_local(&self.udp);
+        // The inbox is taken out while its datagrams are answered, which needs `self`.
+        let mut inbox = std::mem::replace(&mut self.inbox, Mmsg::new(0));
+        let received = match &self.udp {
+            Some(socket) => inbox.recv(socket),
+            None => Ok(0),
+        };
+        let count = match received {
+            Ok(count) => count,
+            Err(e) => {
+                warn!("receive on UDP: {e}");
+                0
+            }
+        };
+        let _ = socket;
+        for i in 0..count {
+            let (bytes, from) = inbox.received(i);
+            self.answer_datagram(bytes, from, bound, outgoing, changes);
+        }
+        self.inbox = inbox;
+    }
+
+    fn answer_datagram(
         &mut self,
-        buf: &mut [u8],
+        bytes: &[u8],
+        from: SocketAddrV4,
+        bound: Option<Ipv4Addr>,
         outgoing: &mut Vec<Outgoing>,
         changes: &mut Vec<Lease>,
     ) {
-        for _ in 0..BATCH {
-            let Some(socket) = &self.udp else { return };
-            let (n, from) = match socket.recv_from(buf) {
-                Ok(received) => received,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) => {
-                    warn!("receive on UDP: {e}");
-                    return;
+        let message = match Message::parse(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                // A client's message on a served link reaches its packet socket too, which
+                // counts it.
+                if self.links.is_empty() || relayed(bytes) {
+                    self.counters.drop_reason(e.kind());
+                    debug!("dropped a malformed message from {from}: {e}");
                 }
-            };
-            let SocketAddr::V4(from) = from else { continue };
-            let message = match Message::parse(&buf[..n]) {
-                Ok(m) => m,
-                Err(e) => {
-                    // A client's message on a served link reaches its packet socket too, which
-                    // counts it.
-                    if self.links.is_empty() || relayed(&buf[..n]) {
-                        self.counters.drop_reason(e.kind());
-                        debug!("dropped a malformed message from {from}: {e}");
-                    }
-                    continue;
-                }
-            };
-            if message.giaddr.is_unspecified() && !self.links.is_empty() {
-                continue; // from a client on a served link: its packet socket answers it
+                return;
             }
-            let local = self.local_address(&socket_local(&self.udp), *from.ip());
-            let incoming = Incoming {
-                message: &message,
-                link_address: None,
-                local_address: local,
-            };
-            let Some(reply) = self.answer(&incoming, changes) else {
-                continue;
-            };
-            let bytes = match reply.message.to_bytes(&reply.settings) {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    warn!("cannot encode a reply: {e}");
-                    continue;
-                }
-            };
-            let to = match reply.destination {
-                Destination::Relay(giaddr) if giaddr == *from.ip() => from,
-                Destination::Relay(giaddr) => SocketAddrV4::new(giaddr, SERVER_PORT),
-                Destination::Client(ciaddr) => SocketAddrV4::new(ciaddr, CLIENT_PORT),
-                Destination::Broadcast | Destination::Hardware { .. } => from,
-            };
-            outgoing.push(Outgoing::Datagram { bytes, to });
+        };
+        if message.giaddr.is_unspecified() && !self.links.is_empty() {
+            return; // from a client on a served link: its packet socket answers it
         }
+        let local = self.local_address(&bound, *from.ip());
+        let incoming = Incoming {
+            message: &message,
+            link_address: None,
+            local_address: local,
+        };
+        let Some(reply) = self.answer(&incoming, changes) else {
+            return;
+        };
+        let bytes = match reply.message.to_bytes(&reply.settings) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                warn!("cannot encode a reply: {e}");
+                return;
+            }
+        };
+        let to = match reply.destination {
+            Destination::Relay(giaddr) if giaddr == *from.ip() => from,
+            Destination::Relay(giaddr) => SocketAddrV4::new(giaddr, SERVER_PORT),
+            Destination::Client(ciaddr) => SocketAddrV4::new(ciaddr, CLIENT_PORT),
+            Destination::Broadcast | Destination::Hardware { .. } => from,
+        };
+        outgoing.push(Outgoing::Datagram { bytes, to });
     }
 
     /// Our address towards a relay: the bound address, or the one the routing table picks.
