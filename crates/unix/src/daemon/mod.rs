@@ -775,21 +775,32 @@ fn kind_name(message: &Message) -> String {
         .map_or_else(|| "BOOTP".into(), |t| t.to_string())
 }
 
-/// One info line per answered request: client, xid, message types, address, lease, relay.
+/// One info line per completed exchange (a debug line per offer): client, xid, message types,
+/// address, lease time, relay.
 fn log_exchange(request: &Message, reply: &Reply) {
     let lease = reply.message.options.iter().find_map(|o| match o {
         charrua_wire::DhcpOption::LeaseTime(t) => Some(*t),
         _ => None,
     });
     let relay = (!request.giaddr.is_unspecified()).then_some(request.giaddr);
-    info!(
-        client = %request.chaddr,
-        xid = format_args!("{:#010x}", request.xid),
-        address = %reply.message.yiaddr,
-        lease = %lease.map(|t| t.to_string()).unwrap_or_default(),
-        relay = %relay.map(|r| r.to_string()).unwrap_or_default(),
-        "{} -> {}",
-        kind_name(request),
-        kind_name(&reply.message),
-    );
+    macro_rules! exchange {
+        ($level:ident) => {
+            $level!(
+                client = %request.chaddr,
+                xid = format_args!("{:#010x}", request.xid),
+                address = %reply.message.yiaddr,
+                lease = %lease.map(|t| t.to_string()).unwrap_or_default(),
+                relay = %relay.map(|r| r.to_string()).unwrap_or_default(),
+                "{} -> {}",
+                kind_name(request),
+                kind_name(&reply.message),
+            )
+        };
+    }
+    // An offer is half an exchange: the line that completes it comes with the DHCPACK.
+    if reply.message.message_type() == Some(charrua_wire::MessageType::OFFER) {
+        exchange!(debug);
+    } else {
+        exchange!(info);
+    }
 }
