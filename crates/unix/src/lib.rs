@@ -5,6 +5,7 @@
 //! every `unsafe` block of the project.
 
 mod capture;
+pub mod client;
 pub mod daemon;
 pub mod decode;
 pub mod perf;

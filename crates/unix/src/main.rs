@@ -1,11 +1,12 @@
 //! `charrua`: command-line tools built on the Charrua crates.
 //!
 //! `charrua decode` reads packet captures and hex dumps and prints the DHCP messages in them;
-//! `charrua perf` loads a DHCP server with simulated clients.
+//! `charrua perf` loads a DHCP server with simulated clients; `charrua client` gets and keeps
+//! a lease on an interface.
 
 use std::process::ExitCode;
 
-use charrua_unix::{decode, perf};
+use charrua_unix::{client, decode, perf};
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,14 @@ enum Command {
     /// reports exchanges per second, drops per stage, latency percentiles and its own CPU
     /// time.
     Perf(perf::Args),
+    /// Get and keep a DHCP lease on an interface.
+    ///
+    /// Runs a DHCPv4 client over a packet socket: broadcasts until it holds an address, then
+    /// renews (unicast to the server), rebinds and starts over on expiry, until SIGTERM or
+    /// SIGINT (or, with --once, until bound). Prints one line per event (JSON with --json),
+    /// and with --script runs a hook with the lease in its environment, or with --configure
+    /// applies it to the interface with `ip`.
+    Client(client::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +49,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Decode(args) => decode::run(&args),
         Command::Perf(args) => perf::run(&args),
+        Command::Client(args) => client::run(&args),
     }
 }

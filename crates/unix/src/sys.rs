@@ -100,6 +100,21 @@ pub(crate) fn interfaces() -> io::Result<Vec<Interface>> {
     Ok(found)
 }
 
+/// The index and MAC address of interface `name`, whether or not it has an address.
+pub(crate) fn interface_link(name: &str) -> io::Result<(i32, [u8; 6])> {
+    if name.is_empty() || name.contains(['/', '\0']) || name == "." || name == ".." {
+        return Err(io::Error::other(format!("not an interface name: {name:?}")));
+    }
+    let index = read_sys(name, "ifindex")
+        .map_err(|e| io::Error::new(e.kind(), format!("no interface {name}: {e}")))?
+        .trim()
+        .parse()
+        .map_err(|_| io::Error::other(format!("{name}: unreadable interface index")))?;
+    let mac = parse_mac(read_sys(name, "address")?.trim())
+        .ok_or_else(|| io::Error::other(format!("{name}: not an Ethernet interface")))?;
+    Ok((index, mac))
+}
+
 fn read_sys(interface: &str, file: &str) -> io::Result<String> {
     std::fs::read_to_string(format!("/sys/class/net/{interface}/{file}"))
 }
@@ -113,8 +128,8 @@ fn parse_mac(text: &str) -> Option<[u8; 6]> {
     parts.next().is_none().then_some(mac)
 }
 
-/// A classic BPF program accepting IPv4 UDP datagrams to port 67 that are not fragments.
-fn dhcp_server_filter() -> [libc::sock_filter; 11] {
+/// A classic BPF program accepting IPv4 UDP datagrams to `port` that are not fragments.
+fn udp_port_filter(port: u16) -> [libc::sock_filter; 11] {
     let op = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
     [
         op(0x28, 0, 0, 12),          // ldh [12]: ethertype
@@ -125,13 +140,14 @@ fn dhcp_server_filter() -> [libc::sock_filter; 11] {
         op(0x45, 4, 0, 0x1fff),      // jset fragment offset: drop
         op(0xb1, 0, 0, 14),          // ldxb 4*([14]&0xf): IP header length
         op(0x48, 0, 0, 16),          // ldh [x+16]: UDP destination port
-        op(0x15, 0, 1, 67),          // jeq 67, else drop
+        op(0x15, 0, 1, port.into()), // jeq port, else drop
         op(0x06, 0, 0, 0x0004_0000), // accept
         op(0x06, 0, 0, 0),           // drop
     ]
 }
 
-/// A packet socket on one interface that receives DHCP server traffic and sends frames.
+/// A packet socket on one interface that receives DHCP traffic to one UDP port and sends
+/// frames.
 #[derive(Debug)]
 pub(crate) struct PacketSocket {
     fd: OwnedFd,
@@ -139,8 +155,19 @@ pub(crate) struct PacketSocket {
 }
 
 impl PacketSocket {
-    /// Opens a non-blocking packet socket bound to interface `index`, filtered to UDP port 67.
+    /// Opens a non-blocking packet socket bound to interface `index`, filtered to UDP port 67:
+    /// what a server receives.
     pub(crate) fn open(index: i32) -> io::Result<Self> {
+        Self::open_port(index, 67)
+    }
+
+    /// Opens a non-blocking packet socket bound to interface `index`, filtered to UDP port 68:
+    /// what a client receives.
+    pub(crate) fn open_client(index: i32) -> io::Result<Self> {
+        Self::open_port(index, 68)
+    }
+
+    fn open_port(index: i32, port: u16) -> io::Result<Self> {
         // SAFETY: plain socket(2) call; the result is checked before use.
         let raw = unsafe {
             libc::socket(
@@ -155,7 +182,7 @@ impl PacketSocket {
         // SAFETY: `raw` is a fresh descriptor owned by nothing else.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
 
-        let filter = dhcp_server_filter();
+        let filter = udp_port_filter(port);
         let program = libc::sock_fprog {
             len: u16::try_from(filter.len()).unwrap_or(0),
             filter: filter.as_ptr().cast_mut(),
