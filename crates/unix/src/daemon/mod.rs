@@ -31,8 +31,11 @@ use tracing::{debug, error, info, warn};
 use crate::sys::{self, Interface, Mmsg, PacketSocket};
 use counters::Counters;
 
-/// Requests taken from one socket before moving on, so no socket starves the others.
+/// Requests taken from one socket in one system call (and, for packet sockets, before
+/// moving on, so no socket starves the others).
 const BATCH: usize = 64;
+/// Receive calls on the UDP socket in one batch: up to 1,024 requests share one sync.
+const UDP_RECEIVES_PER_BATCH: usize = 16;
 /// Socket buffer asked for, each way: a burst of thousands of requests waits rather than
 /// being dropped while a batch is synced.
 const SOCKET_BUFFER: usize = 8 << 20;
@@ -576,25 +579,29 @@ impl Server {
     }
 
     fn drain_udp(&mut self, outgoing: &mut Vec<Outgoing>, changes: &mut Vec<Lease>) {
-        let Some(socket) = &self.udp else { return };
         let bound = socket_local(&self.udp);
         // The inbox is taken out while its datagrams are answered, which needs `self`.
         let mut inbox = std::mem::replace(&mut self.inbox, Mmsg::new(0));
-        let received = match &self.udp {
-            Some(socket) => inbox.recv(socket),
-            None => Ok(0),
-        };
-        let count = match received {
-            Ok(count) => count,
-            Err(e) => {
-                warn!("receive on UDP: {e}");
-                0
+        // Several receives per batch, so one sync covers many leases under load.
+        for _ in 0..UDP_RECEIVES_PER_BATCH {
+            let received = match &self.udp {
+                Some(socket) => inbox.recv(socket),
+                None => Ok(0),
+            };
+            let count = match received {
+                Ok(count) => count,
+                Err(e) => {
+                    warn!("receive on UDP: {e}");
+                    0
+                }
+            };
+            for i in 0..count {
+                let (bytes, from) = inbox.received(i);
+                self.answer_datagram(bytes, from, bound, outgoing, changes);
             }
-        };
-        let _ = socket;
-        for i in 0..count {
-            let (bytes, from) = inbox.received(i);
-            self.answer_datagram(bytes, from, bound, outgoing, changes);
+            if count < inbox.capacity() {
+                break;
+            }
         }
         self.inbox = inbox;
     }
