@@ -640,16 +640,42 @@ impl CodeSet {
     fn contains(&self, code: OptionCode) -> bool {
         self.0[usize::from(code.0 >> 6)] & (1u64 << (code.0 & 63)) != 0
     }
+
+    fn is_empty(&self) -> bool {
+        self.0 == [0; 4]
+    }
 }
 
-/// Every instance of `code` joined in message order (RFC 3396 §5).
-fn join(view: MessageView<'_>, code: OptionCode) -> Vec<u8> {
-    let instances = || view.raw_options().flatten().filter(|o| o.code == code);
-    let mut joined = Vec::with_capacity(instances().map(|o| o.data.len()).sum());
-    for instance in instances() {
-        joined.extend_from_slice(instance.data);
+/// Settles what the single pass of [`Message::from_view`] left open: each code that repeats is
+/// decoded again from all its instances joined in message order (RFC 3396 §5), and each option
+/// that did not decode alone is decoded again to report its error. Options are visited in order
+/// of first appearance, so the error returned is the first one in the message.
+fn settle(
+    view: MessageView<'_>,
+    options: &mut [DhcpOption],
+    repeated: &CodeSet,
+    failed: &CodeSet,
+) -> Result<(), Error> {
+    // One pass gathers every instance of the codes to settle: (code, first offset, joined).
+    let mut joined: Vec<(OptionCode, usize, Vec<u8>)> = Vec::new();
+    for raw in view.raw_options().flatten() {
+        if !repeated.contains(raw.code) && !failed.contains(raw.code) {
+            continue;
+        }
+        match joined.iter_mut().find(|(code, _, _)| *code == raw.code) {
+            Some((_, _, data)) => data.extend_from_slice(raw.data),
+            None => joined.push((raw.code, raw.offset, raw.data.to_vec())),
+        }
     }
-    joined
+    for option in options.iter_mut() {
+        let code = option.code();
+        let Some((_, offset, data)) = joined.iter().find(|(c, _, _)| *c == code) else {
+            continue;
+        };
+        *option = DhcpOption::decode(code, data)
+            .map_err(|e| option_error(code, *offset, data.len(), e))?;
+    }
+    Ok(())
 }
 
 /// Bytes up to the first NUL.
@@ -668,42 +694,40 @@ impl Message {
 
     /// Decodes the message a view covers.
     pub fn from_view(view: MessageView<'_>) -> Result<Message, Error> {
-        // First pass: check the structure, count, and find codes that appear more than once.
+        // One pass checks the structure and decodes each option where it first appears. An
+        // error in the structure is returned at once; codes that repeat, and options that do
+        // not decode alone, are settled after the pass (RFC 3396: instances are joined before
+        // decoding). The capacity is a guess from the options field's length.
+        let guess = (view.options_field().len() / 6 + 2).min(32);
+        let mut options = Vec::with_capacity(guess);
         let mut seen = CodeSet::default();
         let mut repeated = CodeSet::default();
-        let mut count = 0;
+        let mut failed = CodeSet::default();
         let mut overloaded = 0u8;
         for raw in view.raw_options() {
             let raw = raw?;
             if raw.code == OptionCode::OVERLOAD {
-                overloaded = raw.data[0];
+                overloaded = raw.data.first().copied().unwrap_or(0);
                 continue;
             }
-            count += 1;
             if seen.insert(raw.code) {
                 repeated.insert(raw.code);
-            }
-        }
-
-        // Second pass: decode each code once, joining its instances when it repeats.
-        let mut options = Vec::with_capacity(count);
-        let mut done = CodeSet::default();
-        for raw in view.raw_options().flatten() {
-            if raw.code == OptionCode::OVERLOAD {
                 continue;
             }
-            let option = if repeated.contains(raw.code) {
-                if done.insert(raw.code) {
-                    continue;
+            match DhcpOption::decode(raw.code, raw.data) {
+                Ok(option) => options.push(option),
+                Err(_) => {
+                    failed.insert(raw.code);
+                    // A stand-in that keeps the option's place; `settle` replaces it.
+                    options.push(DhcpOption::Other {
+                        code: raw.code,
+                        data: Vec::new(),
+                    });
                 }
-                let joined = join(view, raw.code);
-                DhcpOption::decode(raw.code, &joined)
-                    .map_err(|e| option_error(raw.code, raw.offset, joined.len(), e))?
-            } else {
-                DhcpOption::decode(raw.code, raw.data)
-                    .map_err(|e| option_error(raw.code, raw.offset, raw.data.len(), e))?
-            };
-            options.push(option);
+            }
+        }
+        if !repeated.is_empty() || !failed.is_empty() {
+            settle(view, &mut options, &repeated, &failed)?;
         }
 
         let text = |field: &[u8], used_for_options: bool| {
@@ -1085,7 +1109,28 @@ impl<'b, 's> Placer<'b, 's> {
 }
 
 impl Sink for Placer<'_, '_> {
-    fn put(&mut self, mut bytes: &[u8]) {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        // The common case, taken out of the loop below: the open instance holds it all.
+        if let Some((len_at, len)) = self.open {
+            let n = bytes.len();
+            if self.overflow == 0 && len + n <= 255 && n <= self.room() {
+                self.write(self.pos, bytes);
+                self.pos += n;
+                self.written += n;
+                self.open = Some((len_at, len + n));
+                return;
+            }
+        }
+        self.put_split(bytes);
+    }
+}
+
+impl Placer<'_, '_> {
+    /// Writes bytes that may close the open instance and open others, in this span or the
+    /// next.
+    #[inline(never)]
+    fn put_split(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             if self.overflow > 0 {
                 self.overflow += bytes.len();

@@ -170,15 +170,6 @@ impl DomainName {
         self.labels().count()
     }
 
-    /// Labels from index `from` on.
-    fn suffix(&self, from: usize) -> Labels<'_> {
-        let mut labels = self.labels();
-        for _ in 0..from {
-            labels.next();
-        }
-        labels
-    }
-
     /// Wire bytes taken by the labels before index `upto`.
     fn prefix_len(&self, upto: usize) -> usize {
         self.labels().take(upto).map(|l| 1 + l.len()).sum()
@@ -277,16 +268,18 @@ impl<'de> serde::Deserialize<'de> for DomainName {
     }
 }
 
-/// Reads one possibly compressed name starting at `start` in `data` (RFC 1035 §4.1.4).
+/// Walks one possibly compressed name starting at `start` in `data` (RFC 1035 §4.1.4),
+/// calling `label` for each label in order, and checks it.
 ///
-/// Returns the name and the offset just past its in-place bytes. A pointer must point before
-/// the stretch of labels it ends (an earlier name, RFC 1035 §4.1.4), not merely before
-/// itself: a pointer back into its own labels would read them again, without end.
-pub(crate) fn read_compressed(
+/// Returns the length of the name in uncompressed wire form and the offset just past its
+/// in-place bytes. Each pointer must point before the stretch of labels it ends, which also
+/// rules out loops.
+fn walk(
     data: &[u8],
     start: usize,
-) -> Result<(DomainName, usize), ValueError> {
-    let mut wire = Vec::new();
+    mut label: impl FnMut(&[u8]),
+) -> Result<(usize, usize), ValueError> {
+    let mut wire_len = 0;
     let mut pos = start;
     // Where the labels being read began: the name's start, then each pointer's target.
     let mut stretch = start;
@@ -298,19 +291,19 @@ pub(crate) fn read_compressed(
             .ok_or(ValueError::Value("name runs past the end"))?;
         match len {
             0 => {
-                wire.push(0);
+                wire_len += 1;
                 end.get_or_insert(pos + 1);
                 break;
             }
             1..=63 => {
-                let label = data
+                let bytes = data
                     .get(pos + 1..pos + 1 + usize::from(len))
                     .ok_or(ValueError::Value("name runs past the end"))?;
-                wire.push(len);
-                wire.extend_from_slice(label);
-                if wire.len() + 1 > MAX_NAME {
+                wire_len += 1 + bytes.len();
+                if wire_len + 1 > MAX_NAME {
                     return Err(ValueError::Value("name longer than 255 bytes"));
                 }
+                label(bytes);
                 pos += 1 + usize::from(len);
             }
             0xc0..=0xff => {
@@ -329,7 +322,25 @@ pub(crate) fn read_compressed(
         }
     }
     // `end` is set on every path that leaves the loop.
-    Ok((DomainName { wire }, end.unwrap_or(data.len())))
+    Ok((wire_len, end.unwrap_or(data.len())))
+}
+
+/// Reads one possibly compressed name starting at `start` in `data` (RFC 1035 §4.1.4).
+///
+/// Returns the name and the offset just past its in-place bytes. The name is walked twice,
+/// once to check it and size it, once to copy it, so it is allocated once.
+pub(crate) fn read_compressed(
+    data: &[u8],
+    start: usize,
+) -> Result<(DomainName, usize), ValueError> {
+    let (wire_len, _) = walk(data, start, |_| {})?;
+    let mut wire = Vec::with_capacity(wire_len);
+    let (_, end) = walk(data, start, |label| {
+        wire.push(super::len_byte(label.len())); // at most 63, checked by walk
+        wire.extend_from_slice(label);
+    })?;
+    wire.push(0);
+    Ok((DomainName { wire }, end))
 }
 
 /// A list of absolute names, compressed against each other (RFC 3397 §2).
@@ -342,7 +353,14 @@ impl Codec for DomainList {
         if data.is_empty() {
             return Err(ValueError::Length(Expected::AtLeast(1)));
         }
-        let mut names = Vec::new();
+        // Count the names first, checking them, so the list is allocated once.
+        let mut count = 0;
+        let mut pos = 0;
+        while pos < data.len() {
+            pos = walk(data, pos, |_| {})?.1;
+            count += 1;
+        }
+        let mut names = Vec::with_capacity(count);
         let mut pos = 0;
         while pos < data.len() {
             let (name, next) = read_compressed(data, pos)?;
@@ -354,7 +372,14 @@ impl Codec for DomainList {
 
     fn encode<S: Sink>(names: &Vec<DomainName>, out: &mut S) {
         let compress = should_compress(names);
+        // Where each name starts in the list, kept as the names are written, for pointers.
+        // Compression covers at most MAX_COMPRESSED_NAMES names, so this fits on the stack.
+        let mut starts = [0usize; MAX_COMPRESSED_NAMES];
+        let mut offset = 0;
         for (i, name) in names.iter().enumerate() {
+            if let Some(start) = starts.get_mut(i) {
+                *start = offset;
+            }
             let split = if compress {
                 split(names, i)
             } else {
@@ -363,13 +388,16 @@ impl Codec for DomainList {
             for label in name.labels().take(split) {
                 out.put_u8(super::len_byte(label.len())); // labels are at most 63 bytes
                 out.put(label);
+                offset += 1 + label.len();
             }
             if split < name.label_count() {
                 // Below MAX_POINTER: should_compress bounds every offset in the list.
-                let target = u16::try_from(pointer_target(names, i, split)).unwrap_or(0);
-                out.put_u16(0xc000 | target);
+                let target = pointer_target(names, &starts, i, split);
+                out.put_u16(0xc000 | u16::try_from(target).unwrap_or(0));
+                offset += 2;
             } else {
                 out.put_u8(0);
+                offset += 1;
             }
         }
     }
@@ -390,45 +418,63 @@ fn should_compress(names: &[DomainName]) -> bool {
         && names.iter().map(|n| n.wire.len()).sum::<usize>() <= MAX_POINTER
 }
 
+/// The labels of a name in wire form, without the root label.
+fn labels_wire(name: &DomainName) -> &[u8] {
+    name.wire.strip_suffix(&[0]).unwrap_or(&name.wire)
+}
+
+/// True when a label starts at byte `at` of `labels` (labels in wire form).
+fn starts_label(labels: &[u8], at: usize) -> bool {
+    let mut pos = 0;
+    while pos < at {
+        match labels.get(pos) {
+            Some(&len) => pos += 1 + usize::from(len),
+            None => return false,
+        }
+    }
+    pos == at
+}
+
 /// How many labels of name `i` are written in place: the labels before the longest suffix
 /// that an earlier name also ends with. The rest is a pointer (RFC 1035 §4.1.4).
 ///
 /// Emission allocates nothing, so this is worked out again where needed rather than stored.
 fn split(names: &[DomainName], i: usize) -> usize {
-    let count = names[i].label_count();
-    (0..count)
-        .find(|&from| earliest_with_suffix(names, i, from).is_some())
-        .unwrap_or(count)
+    let labels = labels_wire(&names[i]);
+    let (mut pos, mut from) = (0, 0);
+    while let Some(&len) = labels.get(pos) {
+        if earliest_ending_with(names, i, &labels[pos..]).is_some() {
+            return from;
+        }
+        pos += 1 + usize::from(len);
+        from += 1;
+    }
+    from
 }
 
-/// The earliest name before `i` that ends with name `i`'s labels from `from` on, and the
-/// index of the label where that suffix starts in it.
-fn earliest_with_suffix(names: &[DomainName], i: usize, from: usize) -> Option<(usize, usize)> {
-    let name = &names[i];
-    let wanted = name.label_count() - from;
+/// The earliest name before `i` whose labels end with `suffix`, whole labels in wire form,
+/// and the byte where that suffix starts in it. Comparing wire bytes from a label boundary
+/// is comparing the labels.
+fn earliest_ending_with(names: &[DomainName], i: usize, suffix: &[u8]) -> Option<(usize, usize)> {
     names[..i].iter().enumerate().find_map(|(j, earlier)| {
-        let count = earlier.label_count();
-        let t = count.checked_sub(wanted)?;
-        name.suffix(from).eq(earlier.suffix(t)).then_some((j, t))
+        let labels = labels_wire(earlier);
+        let at = labels.len().checked_sub(suffix.len())?;
+        (labels.ends_with(suffix) && starts_label(labels, at)).then_some((j, at))
     })
 }
 
-/// Where the suffix of name `i` starting at label `from` sits in the compressed list.
+/// Where the suffix of name `i` starting at label `from` sits in the compressed list, given
+/// where each earlier name starts.
 ///
 /// The earliest name holding a suffix holds it in place: had an even earlier name ended with
-/// it, that name would be the earliest. So the offset is that name's start plus the labels
-/// before the suffix.
-fn pointer_target(names: &[DomainName], i: usize, from: usize) -> usize {
-    let Some((j, t)) = earliest_with_suffix(names, i, from) else {
+/// it, that name would be the earliest. So the offset is that name's start plus the bytes of
+/// the labels before the suffix.
+fn pointer_target(names: &[DomainName], starts: &[usize], i: usize, from: usize) -> usize {
+    let suffix = labels_wire(&names[i])
+        .get(names[i].prefix_len(from)..)
+        .unwrap_or_default();
+    let Some((j, at)) = earliest_ending_with(names, i, suffix) else {
         return 0;
     };
-    let start: usize = (0..j).map(|m| encoded_len(names, m)).sum();
-    start + names[j].prefix_len(t)
-}
-
-/// Bytes name `i` takes in the compressed list.
-fn encoded_len(names: &[DomainName], i: usize) -> usize {
-    let split = split(names, i);
-    let name = &names[i];
-    name.prefix_len(split) + if split < name.label_count() { 2 } else { 1 }
+    starts.get(j).copied().unwrap_or(0) + at
 }

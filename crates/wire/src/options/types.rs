@@ -326,7 +326,8 @@ impl Codec for ClasslessRoute {
     fn decode(data: &[u8]) -> Result<Vec<ClasslessRoute>, ValueError> {
         at_least(data, 5)?;
         let mut r = Reader::new(data);
-        let mut routes = Vec::new();
+        // A route takes at least 5 bytes: at most this many.
+        let mut routes = Vec::with_capacity(data.len() / 5);
         let short = ValueError::Value("route runs past the end");
         while !r.is_empty() {
             let prefix_len = r.u8(short)?;
