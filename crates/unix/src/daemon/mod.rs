@@ -96,18 +96,45 @@ fn load_config(path: &Path) -> Result<(Policy, Vec<Warning>), Vec<String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| vec![format!("{}: cannot read: {e}", path.display())])?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut loader = conf::Loader(|name: &str| {
+    let name = path.display().to_string();
+    match conf::parse_with(&name, &text, &mut System { dir }) {
+        Ok((config, warnings)) => Ok((Policy::from_config(&config), warnings)),
+        Err(errors) => Err(errors.iter().map(ConfError::to_string).collect()),
+    }
+}
+
+/// What the configuration parser may ask of the system: included files, read relative to
+/// the configuration's directory, and host names, resolved as the system resolves them
+/// (once, when the configuration is read, as ISC dhcpd does).
+struct System {
+    dir: PathBuf,
+}
+
+impl conf::Environment for System {
+    fn include(&mut self, name: &str) -> Result<String, String> {
         let file = if Path::new(name).is_absolute() {
             PathBuf::from(name)
         } else {
-            dir.join(name)
+            self.dir.join(name)
         };
         std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))
-    });
-    let name = path.display().to_string();
-    match conf::parse_with(&name, &text, &mut loader) {
-        Ok((config, warnings)) => Ok((Policy::from_config(&config), warnings)),
-        Err(errors) => Err(errors.iter().map(ConfError::to_string).collect()),
+    }
+
+    fn resolve(&mut self, name: &str) -> Result<Vec<Ipv4Addr>, String> {
+        use std::net::ToSocketAddrs;
+        let found = (name, 0)
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve: {e}"))?;
+        let addresses: Vec<Ipv4Addr> = found
+            .filter_map(|a| match a {
+                SocketAddr::V4(a) => Some(*a.ip()),
+                SocketAddr::V6(_) => None,
+            })
+            .collect();
+        if addresses.is_empty() {
+            return Err("no IPv4 address".into());
+        }
+        Ok(addresses)
     }
 }
 
