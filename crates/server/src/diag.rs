@@ -63,6 +63,9 @@ pub struct Warning {
     pub location: Option<Location>,
     /// What was noticed.
     pub message: String,
+    /// True for a statement accepted and ignored because it changes no answer: a note,
+    /// rather than something the operator may want to fix.
+    pub ignored: bool,
 }
 
 impl Warning {
@@ -70,6 +73,15 @@ impl Warning {
         Warning {
             location,
             message: message.into(),
+            ignored: false,
+        }
+    }
+
+    /// A note that a statement was accepted and ignored.
+    pub(crate) fn ignored(location: Option<Location>, message: impl Into<String>) -> Self {
+        Warning {
+            ignored: true,
+            ..Warning::new(location, message)
         }
     }
 }

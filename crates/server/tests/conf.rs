@@ -700,3 +700,14 @@ fn never_panics_on_truncated_or_damaged_files() {
         }
     }
 }
+
+#[test]
+fn marks_ignored_statements_as_notes_and_other_warnings_not() {
+    let text = "log-facility local7;\n\
+                subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.10 192.0.2.20; }\n\
+                host a { hardware ethernet 02:00:00:00:00:01; fixed-address 203.0.113.5; }\n";
+    let (_, warnings) = charrua_server::conf::parse("notes.conf", text).expect("parses");
+    let ignored: Vec<bool> = warnings.iter().map(|w| w.ignored).collect();
+    assert_eq!(ignored, [true, false], "{warnings:?}");
+    assert!(warnings[1].message.contains("203.0.113.5"), "{warnings:?}");
+}

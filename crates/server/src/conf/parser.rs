@@ -196,10 +196,6 @@ impl<'e> Parser<'e> {
         Err(Fail)
     }
 
-    fn warn(&mut self, at: Location, message: impl Into<String>) {
-        self.builder.warn(Warning::new(Some(at), message));
-    }
-
     /// The next token as a phrase for "expected X, found Y".
     fn found(&self) -> String {
         match self.peek() {
@@ -553,7 +549,7 @@ impl<'e> Parser<'e> {
             keyword
         };
         let message = format!("ignored: {shown} (does not change DHCP answers)");
-        self.warn(at, message);
+        self.builder.warn(Warning::ignored(Some(at), message));
         Ok(())
     }
 

@@ -138,6 +138,17 @@ impl conf::Environment for System {
     }
 }
 
+/// Configuration warnings: ignored statements are notes, the rest warnings.
+fn log_warnings(warnings: &[Warning]) {
+    for warning in warnings {
+        if warning.ignored {
+            info!("{warning}");
+        } else {
+            warn!("{warning}");
+        }
+    }
+}
+
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -234,9 +245,7 @@ fn run(args: &Args) -> Result<(), String> {
         sys::daemonize().map_err(|e| format!("cannot detach: {e}"))?;
     }
     init_logging(args);
-    for warning in &warnings {
-        warn!("{warning}");
-    }
+    log_warnings(&warnings);
     if !args.quiet {
         info!("charruad {} starting", env!("CARGO_PKG_VERSION"));
     }
@@ -527,9 +536,7 @@ impl Server {
     fn reload(&mut self) {
         match load_config(&self.config_path) {
             Ok((policy, warnings)) => {
-                for warning in &warnings {
-                    warn!("{warning}");
-                }
+                log_warnings(&warnings);
                 let (ranges, reserved) = policy.ranges_and_reservations();
                 self.leases.set_ranges(&ranges, &reserved);
                 self.policy = policy;
