@@ -736,7 +736,8 @@ impl<'a> Context<'a> {
             if t != u32::MAX {
                 let renewal = params.option(OptionCode::RENEWAL_TIME).cloned();
                 let rebinding = params.option(OptionCode::REBINDING_TIME).cloned();
-                // T1 and T2 default to 0.5 and 0.875 of the lease (RFC 2131 §4.4.5).
+                // T1 and T2 default to 0.5 and 0.875 of the lease (RFC 2131 §4.4.5); 7t/8 is
+                // taken in two parts so that 7t cannot overflow.
                 head.push(renewal.unwrap_or(DhcpOption::RenewalTime(t / 2)));
                 head.push(
                     rebinding.unwrap_or(DhcpOption::RebindingTime(t / 8 * 7 + t % 8 * 7 / 8)),
