@@ -59,6 +59,26 @@ pub struct Timers {
 }
 
 impl Lease {
+    /// A lease of `address` from `server` that carries nothing else: no options, no times.
+    pub fn bare(address: Ipv4Addr, server: Ipv4Addr, start: Duration) -> Lease {
+        Lease {
+            address,
+            subnet_mask: None,
+            routers: Vec::new(),
+            dns_servers: Vec::new(),
+            domain_name: None,
+            search_list: Vec::new(),
+            classless_routes: Vec::new(),
+            mtu: None,
+            lease_time: None,
+            renewal_time: None,
+            rebinding_time: None,
+            server_identifier: server,
+            start,
+            options: Vec::new(),
+        }
+    }
+
     /// The lease a DHCPACK grants, started at `start`, with `fallback_server` as its server
     /// when the DHCPACK names none. `None` when it grants nothing: no address, or no lease
     /// time (which RFC 2131 table 3 requires in a DHCPACK to a DHCPREQUEST).
@@ -71,21 +91,10 @@ impl Lease {
         if address.is_unspecified() || address.is_broadcast() {
             return None;
         }
+        let server = ack.server_identifier().unwrap_or(fallback_server);
         let mut lease = Lease {
-            address,
-            subnet_mask: None,
-            routers: Vec::new(),
-            dns_servers: Vec::new(),
-            domain_name: None,
-            search_list: Vec::new(),
-            classless_routes: Vec::new(),
-            mtu: None,
-            lease_time: None,
-            renewal_time: None,
-            rebinding_time: None,
-            server_identifier: ack.server_identifier().unwrap_or(fallback_server),
-            start,
             options: ack.options.clone(),
+            ..Lease::bare(address, server, start)
         };
         let (mut seconds, mut t1, mut t2, mut ms_routes) = (None, None, None, None);
         for option in &ack.options {

@@ -446,22 +446,8 @@ impl Runner<'_> {
 
 /// The lease held, or one made of the bare address if none is known.
 fn held_or(held: Option<Lease>, address: Ipv4Addr) -> Lease {
-    held.filter(|l| l.address == address).unwrap_or(Lease {
-        address,
-        subnet_mask: None,
-        routers: Vec::new(),
-        dns_servers: Vec::new(),
-        domain_name: None,
-        search_list: Vec::new(),
-        classless_routes: Vec::new(),
-        mtu: None,
-        lease_time: None,
-        renewal_time: None,
-        rebinding_time: None,
-        server_identifier: Ipv4Addr::UNSPECIFIED,
-        start: Duration::ZERO,
-        options: Vec::new(),
-    })
+    held.filter(|l| l.address == address)
+        .unwrap_or_else(|| Lease::bare(address, Ipv4Addr::UNSPECIFIED, Duration::ZERO))
 }
 
 /// One event, with the lease it concerns.
