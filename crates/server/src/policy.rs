@@ -84,70 +84,33 @@ impl Settings {
         }
     }
 
-    /// These parameters with a host's overrides on top.
-    pub fn overridden(&self, overrides: &Overrides) -> Settings {
-        let mut params = self.clone();
-        for option in &overrides.options {
-            params.set_option(option.clone());
+    /// These settings with what a host and its groups set (`layer`) on top.
+    pub fn overridden(&self, layer: &config::Params) -> Settings {
+        let mut settings = self.clone();
+        for option in &layer.options {
+            settings.set_option(option.clone());
         }
-        macro_rules! take {
-            ($($field:ident),*) => {$(
-                if let Some(v) = &overrides.$field {
-                    params.$field = v.clone().into();
-                }
-            )*};
+        let pick = |mine: &mut u32, theirs: Option<u32>| *mine = theirs.unwrap_or(*mine);
+        pick(&mut settings.default_lease_time, layer.default_lease_time);
+        pick(&mut settings.max_lease_time, layer.max_lease_time);
+        pick(&mut settings.min_lease_time, layer.min_lease_time);
+        let flag = |mine: &mut bool, theirs: Option<bool>| *mine = theirs.unwrap_or(*mine);
+        flag(&mut settings.authoritative, layer.authoritative);
+        flag(&mut settings.use_host_decl_names, layer.use_host_decl_names);
+        if layer.server_identifier.is_some() {
+            settings.server_identifier = layer.server_identifier;
         }
-        take!(
-            default_lease_time,
-            max_lease_time,
-            min_lease_time,
-            authoritative
-        );
-        take!(use_host_decl_names, allow_unknown_clients, rapid_commit);
-        if overrides.server_identifier.is_some() {
-            params.server_identifier = overrides.server_identifier;
+        if layer.next_server.is_some() {
+            settings.next_server = layer.next_server;
         }
-        if overrides.next_server.is_some() {
-            params.next_server = overrides.next_server;
+        if layer.filename.is_some() {
+            settings.filename.clone_from(&layer.filename);
         }
-        if overrides.filename.is_some() {
-            params.filename.clone_from(&overrides.filename);
+        if layer.server_name.is_some() {
+            settings.server_name.clone_from(&layer.server_name);
         }
-        if overrides.server_name.is_some() {
-            params.server_name.clone_from(&overrides.server_name);
-        }
-        params
+        settings
     }
-}
-
-/// Parameters a host declaration (and the groups around it) sets; unset ones come from the
-/// client's pool and subnet.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Overrides {
-    /// Options, replacing the pool's and subnet's options of the same code.
-    pub options: Vec<DhcpOption>,
-    /// See [`Settings::default_lease_time`].
-    pub default_lease_time: Option<u32>,
-    /// See [`Settings::max_lease_time`].
-    pub max_lease_time: Option<u32>,
-    /// See [`Settings::min_lease_time`].
-    pub min_lease_time: Option<u32>,
-    /// See [`Settings::authoritative`].
-    pub authoritative: Option<bool>,
-    /// See [`Settings::server_identifier`].
-    pub server_identifier: Option<Ipv4Addr>,
-    /// See [`Settings::next_server`].
-    pub next_server: Option<Ipv4Addr>,
-    /// See [`Settings::filename`].
-    pub filename: Option<Text>,
-    /// See [`Settings::server_name`].
-    pub server_name: Option<Text>,
-    /// See [`Settings::use_host_decl_names`].
-    pub use_host_decl_names: Option<bool>,
-    /// See [`Settings::allow_unknown_clients`].
-    pub allow_unknown_clients: Option<bool>,
-    /// See [`Settings::rapid_commit`].
-    pub rapid_commit: Option<bool>,
 }
 
 /// Who may take addresses from a pool (`allow`/`deny` `known-clients`/`unknown-clients`).
@@ -222,8 +185,8 @@ pub struct Host {
     pub client_id: Option<Vec<u8>>,
     /// Fixed addresses; the one in the client's network is given.
     pub fixed_addresses: Vec<Ipv4Addr>,
-    /// What the host and its groups set.
-    pub overrides: Overrides,
+    /// What the host and its groups set, over the pool's or subnet's settings.
+    pub overrides: config::Params,
 }
 
 /// A shared network: subnets on one physical link. A subnet declared alone is a shared
@@ -362,24 +325,6 @@ fn settings(effective: Effective<'_>) -> Settings {
     }
 }
 
-/// What a host's own layer (the host and its groups) sets.
-fn overrides(layer: &config::Params) -> Overrides {
-    Overrides {
-        options: layer.options.clone(),
-        default_lease_time: layer.default_lease_time,
-        max_lease_time: layer.max_lease_time,
-        min_lease_time: layer.min_lease_time,
-        authoritative: layer.authoritative,
-        server_identifier: layer.server_identifier,
-        next_server: layer.next_server,
-        filename: layer.filename.clone(),
-        server_name: layer.server_name.clone(),
-        use_host_decl_names: layer.use_host_decl_names,
-        allow_unknown_clients: None,
-        rapid_commit: None,
-    }
-}
-
 /// A pool's permit list as dhcpd.conf(5) reads it.
 fn access(permits: &[config::Permit]) -> PoolAccess {
     let mut access = PoolAccess::default();
@@ -463,7 +408,7 @@ impl Policy {
                     .map(|m| (HardwareType::ETHERNET, HardwareAddress::ethernet(m.0))),
                 client_id: host.client_id.clone(),
                 fixed_addresses: host.fixed_addresses.clone(),
-                overrides: config.host_layer(i).map(overrides).unwrap_or_default(),
+                overrides: config.host_layer(i).cloned().unwrap_or_default(),
             })
             .collect();
         Policy::new(networks, hosts)

@@ -4,9 +4,7 @@ use std::net::Ipv4Addr;
 
 use charrua_server::input::{Destination, Incoming, Outcome, Reply, Why, input};
 use charrua_server::leases::{LeaseState, Leases, Time};
-use charrua_server::policy::{
-    Host, Network, Overrides, Policy, Pool, PoolAccess, Settings, Subnet,
-};
+use charrua_server::policy::{Host, Network, Policy, Pool, PoolAccess, Settings, Subnet};
 use charrua_wire::options::{ClientId, RelayAgentInformation, RelaySubOption};
 use charrua_wire::{
     DhcpOption, Flags, HardwareAddress, HardwareType, Message, MessageType, Op, OptionCode, Text,
@@ -491,7 +489,7 @@ fn sets_the_broadcast_bit_on_a_nak_through_a_relay() {
 
 #[test]
 fn gives_a_host_its_fixed_address_and_host_options() {
-    let mut overrides = Overrides::default();
+    let mut overrides = charrua_server::Params::default();
     overrides
         .options
         .push(DhcpOption::DomainName(Text::from("lab.example.com")));

@@ -6,9 +6,7 @@ use std::net::Ipv4Addr;
 
 use charrua_server::input::{Incoming, Outcome, input};
 use charrua_server::leases::{LeaseState, Leases, Time};
-use charrua_server::policy::{
-    Host, Network, Overrides, Policy, Pool, PoolAccess, Settings, Subnet,
-};
+use charrua_server::policy::{Host, Network, Policy, Pool, PoolAccess, Settings, Subnet};
 use charrua_wire::{DhcpOption, HardwareAddress, HardwareType, Message, MessageType, Op, Text};
 use proptest::prelude::*;
 
@@ -40,7 +38,7 @@ fn policy() -> Policy {
         hardware: Some((HardwareType::ETHERNET, mac(0))),
         client_id: None,
         fixed_addresses: vec![Ipv4Addr::new(192, 0, 2, 50)],
-        overrides: Overrides::default(),
+        overrides: charrua_server::Params::default(),
     };
     Policy::new(
         vec![
