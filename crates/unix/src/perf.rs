@@ -670,7 +670,8 @@ impl Run<'_> {
         );
         let _ = writeln!(
             out,
-            "  DORA latency: p50 {p50} µs, p90 {p90} µs, p99 {p99} µs, p99.9 {p999} µs, max {max} µs"
+            "  DORA latency: p50 {p50} µs, p90 {p90} µs, p99 {p99} µs, \
+             p99.9 {p999} µs, max {max} µs"
         );
         let _ = write!(
             out,

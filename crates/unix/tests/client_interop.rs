@@ -243,7 +243,8 @@ fn start_dnsmasq(net: &Net, extra: &[&str]) -> Proc {
         format!("--dhcp-option=option:ntp-server,{SERVER}"),
         "--dhcp-option=option:mtu,1400".to_owned(),
         format!(
-            "--dhcp-option=option:classless-static-route,198.51.100.0/24,{SERVER},0.0.0.0/0,{SERVER}"
+            "--dhcp-option=option:classless-static-route,\
+             198.51.100.0/24,{SERVER},0.0.0.0/0,{SERVER}"
         ),
     ];
     args.extend(extra.iter().map(|a| (*a).to_owned()));
