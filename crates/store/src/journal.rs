@@ -1,9 +1,12 @@
 //! The append-only lease journal over one file, and the storage trait it implements.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use charrua_server::leases::Lease;
 
@@ -25,6 +28,9 @@ pub const COMPACT_MIN_BYTES: u64 = 1 << 20;
 
 /// A record's assumed length before any has been read or written.
 const TYPICAL_RECORD_BYTES: u64 = 256;
+
+/// How much formatted text a compaction gathers before each write.
+const COMPACTION_WRITE_BYTES: usize = 1 << 20;
 
 /// Durable lease storage, as the daemon uses it.
 pub trait LeaseStore {
@@ -49,11 +55,21 @@ pub trait LeaseStore {
 /// Commits append records and sync the data once per batch; compaction rewrites the file
 /// through `NAME.tmp` and a rename, keeping the previous file as `NAME~` as ISC dhcpd does.
 /// One process is expected to write a journal at a time: the file is not locked.
+///
+/// Besides the [`LeaseStore`] methods, which block until the disk has the data, the journal
+/// lets the slow parts run on other threads while its owner goes on appending:
+///
+/// - [`Journal::append`] writes a batch and returns a [`PendingSync`], whose
+///   [`sync`](PendingSync::sync) (one `fdatasync`) may run anywhere. A batch is durable only
+///   once that sync, or the sync of a later batch, has returned `Ok`.
+/// - [`Journal::begin_compaction`] returns a [`CompactionJob`] that writes and syncs the new
+///   file on any thread; [`Journal::finish_compaction`] then puts it in place, on the
+///   journal's own thread, with what was appended in the meantime.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    /// The journal, open for appending.
-    file: File,
+    /// The file appends go to, shared with the syncs pending on it.
+    target: Arc<Target>,
     /// Bytes in the file.
     len: u64,
     /// Records read or written, and their bytes, for the mean record length.
@@ -62,11 +78,43 @@ pub struct Journal {
     /// True when the file may end in the middle of a line (a torn write), so the next append
     /// starts on a new line.
     torn_tail: bool,
+    /// The text of the last append, kept for its allocation.
+    buffer: Vec<u8>,
+    /// The compaction begun and not yet finished, if any.
+    compaction: Option<PendingCompaction>,
+    /// The number the next compaction gets, so that a result is matched to its journal.
+    next_compaction: u64,
+}
+
+/// A journal file open for appending, and what its pending syncs must also do.
+#[derive(Debug)]
+struct Target {
+    file: File,
+    /// The journal's path, for errors.
+    path: PathBuf,
+    /// True while the directory entry that names this file may not be on disk: the
+    /// directory sync after the rename that put it in place failed, and the next sync of the
+    /// file retries it.
+    directory_unsynced: AtomicBool,
+}
+
+/// What the journal keeps while a compaction job runs elsewhere.
+#[derive(Debug)]
+struct PendingCompaction {
+    id: u64,
+    /// Every byte appended to the old file since the compaction began.
+    appended: Vec<u8>,
+    /// Records in `appended`, and their bytes.
+    records: u64,
+    record_bytes: u64,
 }
 
 impl Journal {
     /// Opens the journal at `path`, creating an empty one (and syncing its directory) if
     /// there is none.
+    ///
+    /// A `NAME.tmp` left by a compaction that never finished (the process stopped before
+    /// the rename) is ignored, and replaced by the next compaction.
     pub fn open(path: impl Into<PathBuf>) -> Result<Journal, StoreError> {
         let path = path.into();
         let created = match OpenOptions::new().append(true).create_new(true).open(&path) {
@@ -86,12 +134,15 @@ impl Journal {
                 .map_err(|e| StoreError::new(&path, "open", e))?,
         };
         let mut journal = Journal {
+            target: Target::new(file, &path),
             path,
-            file,
             len: 0,
             records: 0,
             record_bytes: 0,
             torn_tail: false,
+            buffer: Vec::new(),
+            compaction: None,
+            next_compaction: 0,
         };
         journal.len = journal.file_len()?;
         journal.torn_tail = journal.last_byte()?.is_some_and(|b| b != b'\n');
@@ -123,10 +174,18 @@ impl Journal {
         with_suffix(&self.path, "~")
     }
 
-    /// True when compacting would pay: the journal has grown to [`COMPACT_FACTOR`] times the
-    /// size `live_count` leases take (by the mean record length seen so far) and to at least
-    /// [`COMPACT_MIN_BYTES`].
+    /// The path compaction writes the new file to before renaming it: `NAME.tmp`.
+    pub fn temporary_path(&self) -> PathBuf {
+        with_suffix(&self.path, ".tmp")
+    }
+
+    /// True when compacting would pay: no compaction is in progress, and the journal has
+    /// grown to [`COMPACT_FACTOR`] times the size `live_count` leases take (by the mean record
+    /// length seen so far) and to at least [`COMPACT_MIN_BYTES`].
     pub fn should_compact(&self, live_count: usize) -> bool {
+        if self.compaction.is_some() {
+            return false;
+        }
         let mean = self
             .record_bytes
             .checked_div(self.records)
@@ -137,8 +196,180 @@ impl Journal {
         self.len >= COMPACT_MIN_BYTES && self.len >= live.saturating_mul(COMPACT_FACTOR)
     }
 
+    /// True between [`Journal::begin_compaction`] and [`Journal::finish_compaction`].
+    pub fn is_compacting(&self) -> bool {
+        self.compaction.is_some()
+    }
+
+    /// Appends the records of a batch (offers skipped) with one write, without syncing, and
+    /// returns the sync that makes them durable; `None` when there was nothing to write.
+    ///
+    /// The records are in the file, visible to any reader, when this returns, but not
+    /// durable: none of them may be acknowledged to a client before [`PendingSync::sync`]
+    /// (of this batch or of a later one) has returned `Ok`. On an error, whether any of the
+    /// batch was written is unknown, and the next append starts on a new line.
+    pub fn append(&mut self, changes: &[Lease]) -> Result<Option<PendingSync>, StoreError> {
+        let mut text = std::mem::take(&mut self.buffer);
+        text.clear();
+        if self.torn_tail {
+            text.push(b'\n');
+        }
+        let mut count = 0;
+        for lease in changes {
+            count += usize::from(write_lease(&mut text, lease));
+        }
+        if count == 0 {
+            self.buffer = text;
+            return Ok(None);
+        }
+        // Until the write succeeds, the file may end in a partial record.
+        self.torn_tail = true;
+        if let Err(e) = (&self.target.file).write_all(&text) {
+            if let Ok(len) = self.file_len() {
+                self.len = len;
+            }
+            self.buffer = text;
+            return Err(StoreError::new(&self.path, "append", e));
+        }
+        self.torn_tail = false;
+        let bytes = u64::try_from(text.len()).unwrap_or(u64::MAX);
+        self.len = self.len.saturating_add(bytes);
+        self.note_records(as_u64(count), bytes);
+        if let Some(pending) = &mut self.compaction {
+            pending.appended.extend_from_slice(&text);
+            pending.records = pending.records.saturating_add(as_u64(count));
+            pending.record_bytes = pending.record_bytes.saturating_add(bytes);
+        }
+        self.buffer = text;
+        Ok(Some(PendingSync {
+            target: Arc::clone(&self.target),
+        }))
+    }
+
+    /// Starts compacting the journal down to `live`, a snapshot of every live lease (offers
+    /// are skipped). The returned job writes them to `NAME.tmp` and syncs it; it is meant to
+    /// run on another thread while this journal goes on appending to the current file. The
+    /// journal keeps a copy of every byte appended from now on, until the compaction is
+    /// finished.
+    ///
+    /// The caller must hand the job's result, whatever it is, to
+    /// [`Journal::finish_compaction`], which puts the new file in place. Until then the
+    /// copy of appended bytes grows, [`Journal::should_compact`] is false and a second
+    /// compaction is refused: this fails when one is already in progress.
+    pub fn begin_compaction(&mut self, live: Vec<Lease>) -> Result<CompactionJob, StoreError> {
+        if self.compaction.is_some() {
+            return Err(StoreError::new(
+                &self.path,
+                "begin compaction",
+                io::Error::other("a compaction is already in progress"),
+            ));
+        }
+        let id = self.next_compaction;
+        self.next_compaction = self.next_compaction.wrapping_add(1);
+        self.compaction = Some(PendingCompaction {
+            id,
+            appended: Vec::new(),
+            records: 0,
+            record_bytes: 0,
+        });
+        Ok(CompactionJob {
+            id,
+            temporary: self.temporary_path(),
+            live,
+        })
+    }
+
+    /// Completes a compaction with its job's result, on the journal's own thread: appends
+    /// to the new file the bytes appended since [`Journal::begin_compaction`], syncs it,
+    /// keeps the current file as `NAME~` (a hard link, or a copy where links are not
+    /// supported), renames `NAME.tmp` over `NAME`, syncs the directory, and sends later
+    /// appends to the new file.
+    ///
+    /// On an error before the rename (including the job's own, which is returned as it is),
+    /// `NAME.tmp` is removed and the journal goes on with its current file, whole. If only
+    /// the directory sync fails, the new file is in place and in use, and the error is
+    /// returned; the next [`PendingSync::sync`] retries the directory sync, so that no later
+    /// append is reported durable while the rename may not be.
+    ///
+    /// A result from another journal's compaction is refused, and this journal's own
+    /// compaction stays in progress.
+    pub fn finish_compaction(
+        &mut self,
+        done: Result<Compacted, StoreError>,
+    ) -> Result<(), StoreError> {
+        let Some(pending) = self.compaction.take() else {
+            return Err(StoreError::new(
+                &self.path,
+                "finish compaction",
+                io::Error::other("no compaction is in progress"),
+            ));
+        };
+        let compacted = match done {
+            Ok(compacted) if compacted.id == pending.id => compacted,
+            Ok(other) => {
+                self.compaction = Some(pending);
+                return Err(StoreError::new(
+                    &other.temporary,
+                    "finish compaction",
+                    io::Error::other("the compaction was begun by another journal"),
+                ));
+            }
+            Err(e) => {
+                remove_if_present(&self.temporary_path());
+                return Err(e);
+            }
+        };
+        let temporary = &compacted.temporary;
+        let replaced = (&compacted.file)
+            .write_all(&pending.appended)
+            .and_then(|()| compacted.file.sync_data())
+            .map_err(|e| StoreError::new(temporary, "append to the compacted journal", e))
+            .and_then(|()| self.back_up())
+            .and_then(|()| {
+                fs::rename(temporary, &self.path).map_err(|e| {
+                    StoreError::new(&self.path, "replace with the compacted journal", e)
+                })
+            });
+        if let Err(e) = replaced {
+            remove_if_present(temporary);
+            return Err(e);
+        }
+
+        let appended = u64::try_from(pending.appended.len()).unwrap_or(u64::MAX);
+        self.target = Target::new(compacted.file, &self.path);
+        self.len = compacted.len.saturating_add(appended);
+        self.torn_tail = false;
+        self.records = 0;
+        self.record_bytes = 0;
+        self.note_records(compacted.records, compacted.record_bytes);
+        self.note_records(pending.records, pending.record_bytes);
+        sync_directory(&self.path).inspect_err(|_| {
+            self.target
+                .directory_unsynced
+                .store(true, Ordering::Release);
+        })
+    }
+
+    /// Makes `NAME~` a second name for the current file, so that the journal's own name
+    /// never goes missing; where hard links are not supported, a copy.
+    fn back_up(&self) -> Result<(), StoreError> {
+        let backup = self.backup_path();
+        match fs::remove_file(&backup) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(StoreError::new(&backup, "remove the old backup", e));
+            }
+            _ => {}
+        }
+        if fs::hard_link(&self.path, &backup).is_err() {
+            fs::copy(&self.path, &backup)
+                .map_err(|e| StoreError::new(&backup, "back up the journal", e))?;
+        }
+        Ok(())
+    }
+
     fn file_len(&self) -> Result<u64, StoreError> {
-        self.file
+        self.target
+            .file
             .metadata()
             .map(|m| m.len())
             .map_err(|e| StoreError::new(&self.path, "read metadata", e))
@@ -157,102 +388,199 @@ impl Journal {
         Ok(Some(byte[0]))
     }
 
-    fn note_records(&mut self, count: usize, bytes: usize) {
-        let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-        self.records = self.records.saturating_add(as_u64(count));
-        self.record_bytes = self.record_bytes.saturating_add(as_u64(bytes));
+    fn note_records(&mut self, count: u64, bytes: u64) {
+        self.records = self.records.saturating_add(count);
+        self.record_bytes = self.record_bytes.saturating_add(bytes);
     }
 }
 
 impl LeaseStore for Journal {
     fn load(&mut self) -> Result<Loaded, StoreError> {
-        let mut bytes = Vec::new();
-        File::open(&self.path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(|e| StoreError::new(&self.path, "read", e))?;
+        let bytes = fs::read(&self.path).map_err(|e| StoreError::new(&self.path, "read", e))?;
         let mut loaded = read_bytes(&bytes);
         for problem in &mut loaded.problems {
             problem.path = Some(self.path.clone());
         }
         self.records = 0;
         self.record_bytes = 0;
-        self.note_records(loaded.records, bytes.len());
+        self.note_records(as_u64(loaded.records), as_u64(bytes.len()));
         Ok(loaded)
     }
 
     fn commit(&mut self, changes: &[Lease]) -> Result<(), StoreError> {
-        let mut text = String::new();
-        if self.torn_tail {
-            text.push('\n');
+        match self.append(changes)? {
+            Some(pending) => pending.sync(),
+            None => Ok(()),
         }
-        let mut count = 0;
-        for lease in changes {
-            count += usize::from(write_lease(&mut text, lease));
-        }
-        if count == 0 {
-            return Ok(());
-        }
-        // Until the sync succeeds, the file may end in a partial record.
-        self.torn_tail = true;
-        self.file
-            .write_all(text.as_bytes())
-            .map_err(|e| StoreError::new(&self.path, "append", e))?;
-        self.file
-            .sync_data()
-            .map_err(|e| StoreError::new(&self.path, "sync", e))?;
-        self.torn_tail = false;
-        self.len = self
-            .len
-            .saturating_add(u64::try_from(text.len()).unwrap_or(u64::MAX));
-        self.note_records(count, text.len());
-        Ok(())
     }
 
+    /// Compacts in the two phases of [`Journal::begin_compaction`] and
+    /// [`Journal::finish_compaction`], on the calling thread; fails if a compaction is
+    /// already in progress.
     fn compact(&mut self, live: &mut dyn Iterator<Item = &Lease>) -> Result<(), StoreError> {
-        let mut text = String::new();
-        write_header(&mut text);
-        let header = text.len();
-        let mut count = 0;
-        for lease in live {
-            count += usize::from(write_lease(&mut text, lease));
-        }
+        let job = self.begin_compaction(live.cloned().collect())?;
+        let done = job.run();
+        self.finish_compaction(done)
+    }
+}
 
-        let temporary = with_suffix(&self.path, ".tmp");
-        let mut file =
-            File::create(&temporary).map_err(|e| StoreError::new(&temporary, "create", e))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| StoreError::new(&temporary, "write", e))?;
-        drop(file);
+impl Target {
+    fn new(file: File, path: &Path) -> Arc<Target> {
+        Arc::new(Target {
+            file,
+            path: path.to_path_buf(),
+            directory_unsynced: AtomicBool::new(false),
+        })
+    }
+}
 
-        // The backup is a second name for the current file, so the journal's own name never
-        // goes missing; where hard links are not supported, it is a copy.
-        let backup = self.backup_path();
-        match fs::remove_file(&backup) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                return Err(StoreError::new(&backup, "remove the old backup", e));
-            }
-            _ => {}
-        }
-        if fs::hard_link(&self.path, &backup).is_err() {
-            fs::copy(&self.path, &backup)
-                .map_err(|e| StoreError::new(&backup, "back up the journal", e))?;
-        }
-        fs::rename(&temporary, &self.path)
-            .map_err(|e| StoreError::new(&self.path, "replace with the compacted journal", e))?;
-        sync_directory(&self.path)?;
+/// Records appended by [`Journal::append`] and not yet synced: a handle on the file they
+/// were written to, cheap to move to another thread.
+///
+/// Several may be outstanding for one file; syncing any of them makes every record appended
+/// to that file before it durable too. Dropping one without syncing leaves its records
+/// written but not known to be durable.
+#[derive(Debug)]
+#[must_use = "appended records are not durable until `sync` returns Ok"]
+pub struct PendingSync {
+    target: Arc<Target>,
+}
 
-        self.file = OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(|e| StoreError::new(&self.path, "reopen", e))?;
-        self.len = u64::try_from(text.len()).unwrap_or(u64::MAX);
-        self.torn_tail = false;
-        self.records = 0;
-        self.record_bytes = 0;
-        self.note_records(count, text.len() - header);
+impl PendingSync {
+    /// Syncs the file's data (`fdatasync`): when this returns `Ok`, the records of this
+    /// append, and of every earlier append to the same file, survive a crash or power loss.
+    /// After an error, none of them may be acknowledged to a client.
+    pub fn sync(self) -> Result<(), StoreError> {
+        let target = &self.target;
+        target
+            .file
+            .sync_data()
+            .map_err(|e| StoreError::new(&target.path, "sync", e))?;
+        if target.directory_unsynced.load(Ordering::Acquire) {
+            sync_directory(&target.path)?;
+            target.directory_unsynced.store(false, Ordering::Release);
+        }
         Ok(())
     }
+
+    /// The journal the records were appended to.
+    pub fn path(&self) -> &Path {
+        &self.target.path
+    }
+}
+
+/// The first phase of a compaction, from [`Journal::begin_compaction`]: writes a snapshot of
+/// the live leases to `NAME.tmp` and syncs it. It touches no state of the journal, so it
+/// can run on any thread.
+pub struct CompactionJob {
+    id: u64,
+    temporary: PathBuf,
+    live: Vec<Lease>,
+}
+
+/// The count of leases, not the leases.
+impl fmt::Debug for CompactionJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompactionJob")
+            .field("temporary", &self.temporary)
+            .field("leases", &self.live.len())
+            .finish()
+    }
+}
+
+impl CompactionJob {
+    /// Writes the header and a record for each lease (offers skipped) to a new `NAME.tmp`,
+    /// replacing any left there, and syncs it (`fsync`). On an error the partial file is
+    /// removed. The result goes to [`Journal::finish_compaction`].
+    pub fn run(self) -> Result<Compacted, StoreError> {
+        let temporary = self.temporary;
+        remove_if_present(&temporary);
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&temporary)
+            .map_err(|e| StoreError::new(&temporary, "create", e))?;
+        let written = write_records(&file, &self.live)
+            .and_then(|counts| file.sync_all().map(|()| counts))
+            .map_err(|e| StoreError::new(&temporary, "write", e));
+        let (len, records, record_bytes) = match written {
+            Ok(counts) => counts,
+            Err(e) => {
+                drop(file);
+                remove_if_present(&temporary);
+                return Err(e);
+            }
+        };
+        Ok(Compacted {
+            id: self.id,
+            file,
+            temporary,
+            len,
+            records,
+            record_bytes,
+        })
+    }
+}
+
+/// Writes a file's header and the leases' records, a megabyte at a time; returns the bytes
+/// written, and the count of records and their bytes.
+fn write_records(mut file: &File, leases: &[Lease]) -> io::Result<(u64, u64, u64)> {
+    let mut text = Vec::with_capacity(COMPACTION_WRITE_BYTES + 4096);
+    write_header(&mut text);
+    let header = as_u64(text.len());
+    let mut len = 0u64;
+    let mut records = 0u64;
+    for lease in leases {
+        records += u64::from(write_lease(&mut text, lease));
+        if text.len() >= COMPACTION_WRITE_BYTES {
+            file.write_all(&text)?;
+            len += as_u64(text.len());
+            text.clear();
+        }
+    }
+    file.write_all(&text)?;
+    len += as_u64(text.len());
+    Ok((len, records, len - header))
+}
+
+/// A compacted journal written and synced as `NAME.tmp`, not yet in place: the result of
+/// [`CompactionJob::run`], for [`Journal::finish_compaction`].
+#[derive(Debug)]
+pub struct Compacted {
+    id: u64,
+    /// `NAME.tmp`, open for appending.
+    file: File,
+    temporary: PathBuf,
+    /// Bytes in the file, records in it, and the records' bytes.
+    len: u64,
+    records: u64,
+    record_bytes: u64,
+}
+
+impl Compacted {
+    /// The number of lease records written.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The size of the file written, in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True when the file written holds no bytes, which never happens: it has a header.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+fn as_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Removes a file, if there is one; other failures are left for the next step to report.
+fn remove_if_present(path: &Path) {
+    let _ = fs::remove_file(path);
 }
 
 /// `path` with `suffix` added to its file name.

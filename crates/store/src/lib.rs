@@ -4,12 +4,16 @@
 //! - [`read`] loads a lease file as ISC dhcpd 4.x writes it, in either time format, and
 //!   keeps the last record of each address. A torn or corrupt record is reported as a
 //!   [`Problem`] with its line and column and skipped; loading never fails on content.
-//! - [`write`] and [`write_lease`] produce records that ISC dhcpd 4.4 (`dhcpd -T`) and
+//! - [`write()`] and [`write_lease`] produce records that ISC dhcpd 4.4 (`dhcpd -T`) and
 //!   Debian's `dhcp-lease-list` read back.
 //! - [`Journal`] implements [`LeaseStore`] over one file: [`LeaseStore::commit`] appends a
 //!   batch with one write and one `fdatasync`, so the leases are durable when it returns;
 //!   [`LeaseStore::compact`] rewrites the file atomically (temporary file, `fsync`, rename,
 //!   directory `fsync`) and keeps the previous file as `NAME~`.
+//! - The slow parts can leave the thread that owns the journal: [`Journal::append`] writes
+//!   and returns a [`PendingSync`] to run elsewhere, and [`Journal::begin_compaction`]
+//!   returns a [`CompactionJob`] that writes the new file elsewhere, while appends go on;
+//!   [`Journal::finish_compaction`] puts it in place.
 //!
 //! # Limits
 //!
@@ -39,7 +43,8 @@ mod time;
 mod write;
 
 pub use journal::{
-    COMPACT_FACTOR, COMPACT_MIN_BYTES, DEFAULT_NAME, DEFAULT_PATH, Journal, LeaseStore,
+    COMPACT_FACTOR, COMPACT_MIN_BYTES, Compacted, CompactionJob, DEFAULT_NAME, DEFAULT_PATH,
+    Journal, LeaseStore, PendingSync,
 };
 pub use read::{read, read_bytes};
 pub use write::{write, write_header, write_lease};

@@ -274,7 +274,7 @@ fn written_leases_read_back_the_same() {
 fn offered_leases_are_not_written() {
     let mut offer = sample().remove(0);
     offer.state = LeaseState::Offered;
-    let mut out = String::new();
+    let mut out = Vec::new();
     assert!(!write_lease(&mut out, &offer));
     assert!(out.is_empty());
     let text = write(&[offer]);

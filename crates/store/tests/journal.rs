@@ -182,3 +182,236 @@ fn errors_name_the_journal_and_the_operation() {
     );
     assert!(std::error::Error::source(&error).is_some());
 }
+
+fn assert_send<T: Send>(_: &T) {}
+
+#[test]
+fn appended_records_sync_on_another_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dhcpd.leases");
+    let mut journal = Journal::open(&path).unwrap();
+    assert!(
+        journal
+            .append(&[lease(9, LeaseState::Offered, 1)])
+            .unwrap()
+            .is_none()
+    );
+    let first = journal
+        .append(&[lease(10, LeaseState::Active, 1000)])
+        .unwrap()
+        .unwrap();
+    let second = journal
+        .append(&[lease(11, LeaseState::Active, 1000)])
+        .unwrap()
+        .unwrap();
+    assert_send(&second);
+    assert_eq!(second.path(), path);
+    // Both appends are in the file before any sync.
+    assert_eq!(journal.len(), fs::metadata(&path).unwrap().len());
+    assert_eq!(read(&fs::read_to_string(&path).unwrap()).records, 2);
+    // The later sync covers the earlier append; the earlier one may still run, later.
+    std::thread::spawn(move || second.sync())
+        .join()
+        .unwrap()
+        .unwrap();
+    first.sync().unwrap();
+    let loaded = Journal::open(&path).unwrap().load().unwrap();
+    assert_eq!(
+        loaded.leases,
+        [
+            lease(10, LeaseState::Active, 1000),
+            lease(11, LeaseState::Active, 1000)
+        ]
+    );
+}
+
+/// Leases 1 to 20, `rounds` times over, committed one round at a time.
+fn journal_with_history(dir: &std::path::Path, rounds: u64) -> (Journal, Vec<Lease>) {
+    let mut journal = Journal::in_directory(dir).unwrap();
+    for round in 0..rounds {
+        let batch: Vec<_> = (1..=20)
+            .map(|n| lease(n, LeaseState::Active, round))
+            .collect();
+        journal.commit(&batch).unwrap();
+    }
+    let live = journal.load().unwrap().leases;
+    (journal, live)
+}
+
+#[test]
+fn appends_during_a_compaction_follow_the_snapshot_in_the_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut journal, live) = journal_with_history(dir.path(), 30);
+    let job = journal.begin_compaction(live.clone()).unwrap();
+    assert_send(&job);
+    assert!(journal.is_compacting());
+    let worker = std::thread::spawn(move || job.run());
+
+    let during = [
+        lease(1, LeaseState::Released, 100),
+        lease(21, LeaseState::Active, 100),
+    ];
+    journal.commit(&during[..1]).unwrap();
+    let pending = journal.append(&during[1..]).unwrap().unwrap();
+    let done = worker.join().unwrap();
+    assert_send(&done);
+    assert_eq!(done.as_ref().unwrap().records(), 20);
+    let old_file = fs::read(journal.path()).unwrap();
+    journal.finish_compaction(done).unwrap();
+    // A sync of an append made before the switch still succeeds.
+    pending.sync().unwrap();
+
+    assert!(!journal.is_compacting());
+    assert!(!dir.path().join("dhcpd.leases.tmp").exists());
+    assert_eq!(fs::read(journal.backup_path()).unwrap(), old_file);
+    let text = fs::read_to_string(journal.path()).unwrap();
+    assert_eq!(journal.len(), u64::try_from(text.len()).unwrap());
+    let addresses: Vec<_> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("lease "))
+        .collect();
+    let mut expected: Vec<_> = (1..=20).map(|n| format!("192.0.2.{n} {{")).collect();
+    expected.extend(["192.0.2.1 {".to_string(), "192.0.2.21 {".to_string()]);
+    assert_eq!(addresses, expected);
+
+    let loaded = journal.load().unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.records, 22);
+    let mut expected = live;
+    expected[0] = during[0].clone();
+    expected.push(during[1].clone());
+    assert_eq!(loaded.leases, expected);
+
+    // Later appends go to the new file.
+    journal
+        .commit(&[lease(2, LeaseState::Expired, 200)])
+        .unwrap();
+    let reopened = Journal::in_directory(dir.path()).unwrap().load().unwrap();
+    assert_eq!(reopened.records, 23);
+    assert_eq!(reopened.leases[1], lease(2, LeaseState::Expired, 200));
+}
+
+#[test]
+fn only_one_compaction_runs_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut journal, live) = journal_with_history(dir.path(), 2);
+    let job = journal.begin_compaction(live.clone()).unwrap();
+    let refused = journal.begin_compaction(live.clone()).unwrap_err();
+    assert!(
+        refused.to_string().contains("already in progress"),
+        "{refused}"
+    );
+    assert!(journal.compact(&mut live.iter()).is_err());
+    journal.finish_compaction(job.run()).unwrap();
+    assert!(journal.finish_compaction(Err(refused)).is_err());
+    journal.compact(&mut live.iter()).unwrap();
+    assert_eq!(journal.load().unwrap().records, 20);
+}
+
+#[test]
+fn a_failed_compaction_job_leaves_the_journal_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut journal, live) = journal_with_history(dir.path(), 3);
+    // NAME.tmp cannot be created where a non-empty directory stands.
+    let temporary = journal.temporary_path();
+    fs::create_dir(&temporary).unwrap();
+    fs::write(temporary.join("in-the-way"), "").unwrap();
+    let before = fs::read(journal.path()).unwrap();
+
+    let job = journal.begin_compaction(live.clone()).unwrap();
+    journal
+        .commit(&[lease(1, LeaseState::Released, 50)])
+        .unwrap();
+    let error = journal.finish_compaction(job.run()).unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.starts_with(&format!("lease journal {}: create: ", temporary.display())),
+        "{text}"
+    );
+
+    assert!(!journal.is_compacting());
+    assert!(!journal.backup_path().exists());
+    journal
+        .commit(&[lease(2, LeaseState::Released, 50)])
+        .unwrap();
+    let after = fs::read(journal.path()).unwrap();
+    assert!(after.starts_with(&before));
+    let loaded = journal.load().unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.records, 62);
+    assert_eq!(loaded.leases[0], lease(1, LeaseState::Released, 50));
+    assert_eq!(loaded.leases[1], lease(2, LeaseState::Released, 50));
+    assert_eq!(journal.len(), u64::try_from(after.len()).unwrap());
+}
+
+#[test]
+fn a_failed_switch_keeps_the_old_file_and_removes_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut journal, live) = journal_with_history(dir.path(), 3);
+    // The old backup cannot be replaced where a non-empty directory stands.
+    let backup = journal.backup_path();
+    fs::create_dir(&backup).unwrap();
+    fs::write(backup.join("in-the-way"), "").unwrap();
+
+    let job = journal.begin_compaction(live.clone()).unwrap();
+    let error = journal.finish_compaction(job.run()).unwrap_err();
+    assert_eq!(error.action, "remove the old backup");
+    assert_eq!(error.path, backup);
+    assert!(!journal.temporary_path().exists());
+    assert!(!journal.is_compacting());
+
+    journal
+        .commit(&[lease(3, LeaseState::Released, 50)])
+        .unwrap();
+    let loaded = journal.load().unwrap();
+    assert_eq!(loaded.records, 61);
+    assert_eq!(loaded.leases[2], lease(3, LeaseState::Released, 50));
+
+    fs::remove_dir_all(&backup).unwrap();
+    journal.compact(&mut loaded.leases.iter()).unwrap();
+    assert_eq!(journal.load().unwrap().leases, loaded.leases);
+}
+
+#[test]
+fn a_temporary_file_left_by_a_crash_is_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, live) = journal_with_history(dir.path(), 3);
+    let temporary = journal.temporary_path();
+    drop(journal);
+    // A compaction stopped halfway: the new file is partial, the rename never happened.
+    fs::write(&temporary, "lease 192.0.2.99 {\n  starts 4 20").unwrap();
+
+    let mut journal = Journal::in_directory(dir.path()).unwrap();
+    let loaded = journal.load().unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.leases, live);
+    journal.compact(&mut live.iter()).unwrap();
+    assert!(!temporary.exists());
+    let reopened = Journal::in_directory(dir.path()).unwrap().load().unwrap();
+    assert_eq!((reopened.records, reopened.leases), (20, live));
+}
+
+#[test]
+fn should_compact_counts_the_snapshot_and_the_appends_after_a_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = Journal::in_directory(dir.path()).unwrap();
+    let batch: Vec<_> = (1..=200).map(|n| lease(n, LeaseState::Active, 7)).collect();
+    while journal.len() < 2 << 20 {
+        journal.commit(&batch).unwrap();
+    }
+    assert!(journal.should_compact(200));
+    let job = journal.begin_compaction(batch.clone()).unwrap();
+    // Never while one is in progress.
+    assert!(!journal.should_compact(200));
+    for _ in 0..3 {
+        journal.commit(&batch).unwrap();
+    }
+    journal.finish_compaction(job.run()).unwrap();
+    assert_eq!(journal.len(), fs::metadata(journal.path()).unwrap().len());
+    // Four copies of 200 leases make a file under COMPACT_MIN_BYTES.
+    assert!(!journal.should_compact(200));
+    while journal.len() < 2 << 20 {
+        journal.commit(&batch).unwrap();
+    }
+    assert!(journal.should_compact(200));
+}
