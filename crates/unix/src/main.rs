@@ -27,12 +27,13 @@ enum Command {
     /// DHCP message is reported with its reason and offset, and reading goes on. Exits 0 when
     /// every DHCP message decoded (and, with --verify, re-encoded to an equal message).
     Decode(decode::Args),
-    /// Load a DHCP server with simulated clients, as a relay agent over UDP.
+    /// Load a DHCP server with simulated clients, as a relay agent over UDP or in frames.
     ///
     /// Runs full DORA exchanges (optionally renew and release) for N distinct clients, at a
     /// fixed rate or as fast as the server answers with a bounded number in flight, and
     /// reports exchanges per second, drops per stage, latency percentiles and its own CPU
-    /// time.
+    /// time. With --interface (as root) it sends each client's messages in Ethernet frames
+    /// from the client's own MAC address, as clients on the link would.
     Perf(perf::Args),
     /// Get and keep a DHCP lease on an interface.
     ///

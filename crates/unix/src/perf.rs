@@ -1,25 +1,35 @@
-//! `charrua perf`: a DHCP load generator speaking relay-mode UDP.
+//! `charrua perf`: a DHCP load generator.
 //!
-//! It acts as a relay agent for N simulated clients: every message carries `giaddr`, so it
-//! works over loopback or any routed path without packet sockets. Exchanges run at a fixed
-//! rate or as fast as the server answers with a bounded number in flight. Messages are
-//! patched into templates built once, and sent and received in batches of one system call
-//! each (`sendmmsg`, `recvmmsg`), so nothing is allocated per packet.
+//! It simulates N clients, each with its own hardware address, and runs DORA exchanges
+//! (optionally a renewal and a release) at a fixed rate or as fast as the server answers
+//! with a bounded number in flight. It speaks in one of two ways:
+//!
+//! - as a relay agent over UDP: every message carries `giaddr`, so it works over loopback
+//!   or any routed path without packet sockets;
+//! - as the clients themselves on an interface (`--interface`, root only): broadcast
+//!   Ethernet frames from each client's own MAC address with `giaddr` 0.0.0.0 and the
+//!   broadcast flag, answers read from a packet socket, and renewals and releases unicast
+//!   from the leased address to the server's.
+//!
+//! Messages are patched into templates built once (see [`packets`]), sent and received in
+//! batches of one system call each (`sendmmsg`, `recvmmsg`), and latencies go into a
+//! fixed histogram (see [`stats`]): nothing is allocated per packet.
+
+mod packets;
+mod stats;
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write as _};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use charrua_wire::{
-    DhcpOption, EmitOptions, Flags, HardwareAddress, Message, MessageType, MessageView, Op,
-    OptionCode,
-};
+use charrua_wire::{DhcpOption, MessageType, OptionCode};
 
-use crate::sys::{self, Mmsg};
+use crate::sys::{self, FrameBatch, Mmsg, PacketSocket};
+use packets::{Addressing, Answer, Fields, Framing, Template};
+use stats::{Histogram, Summary, Tally};
 
 /// Arguments of `charrua perf`.
 #[derive(clap::Args, Debug)]
@@ -34,6 +44,10 @@ pub struct Args {
     /// The relay address put in `giaddr` [default: the bind address].
     #[arg(long)]
     giaddr: Option<Ipv4Addr>,
+    /// Act as the clients themselves on this interface, in broadcast Ethernet frames from
+    /// each client's own MAC address, rather than as a relay over UDP (needs root).
+    #[arg(long, short = 'i', value_name = "IFACE", conflicts_with_all = ["bind", "giaddr"])]
+    interface: Option<String>,
     /// Distinct clients to simulate.
     #[arg(long, short = 'R', default_value_t = 1000)]
     clients: u32,
@@ -83,159 +97,143 @@ struct Exchange {
     started: Instant,
     address: Ipv4Addr,
     server: Ipv4Addr,
+    /// The server's MAC address, for unicast frames.
+    server_mac: [u8; 6],
 }
 
-/// A message with the offsets of the fields patched per client.
-struct Template {
-    bytes: Vec<u8>,
-    requested: Option<usize>,
-    server_id: Option<usize>,
+/// Messages in a batch: one `sendmmsg` or `recvmmsg` moves up to this many.
+const BATCH: usize = 64;
+
+/// The socket messages leave by and answers come back on, with its batches.
+enum Link {
+    /// A UDP socket, as a relay agent.
+    Udp {
+        socket: UdpSocket,
+        server: SocketAddrV4,
+        out: Mmsg,
+        inbox: Mmsg,
+    },
+    /// A packet socket on an interface, as the clients.
+    Frames {
+        socket: PacketSocket,
+        out: FrameBatch,
+        inbox: FrameBatch,
+    },
 }
 
-const XID: usize = 4;
-const CIADDR: usize = 12;
-const CHADDR: usize = 28;
-
-impl Template {
-    fn new(kind: MessageType, giaddr: Ipv4Addr, extra: Vec<DhcpOption>) -> Template {
-        let mut options = vec![DhcpOption::MessageType(kind)];
-        options.extend(extra);
-        let message = Message {
-            op: Op::BOOTREQUEST,
-            hops: 1,
-            flags: Flags::default(),
-            giaddr,
-            chaddr: HardwareAddress::ethernet([2, 0, 0, 0, 0, 0]),
-            options,
-            ..Message::default()
-        };
-        let settings = EmitOptions {
-            min_len: charrua_wire::BOOTP_MIN_LEN,
-            ..EmitOptions::default()
-        };
-        // Only fixed-size options with no limit: emission cannot fail.
-        let bytes = message.to_bytes(&settings).unwrap_or_default();
-        let offset = |code: OptionCode| {
-            MessageView::new(&bytes)
-                .ok()?
-                .raw_options()
-                .flatten()
-                .find(|o| o.code == code)
-                .map(|o| o.offset + 2)
-        };
-        Template {
-            requested: offset(OptionCode::REQUESTED_ADDRESS),
-            server_id: offset(OptionCode::SERVER_IDENTIFIER),
-            bytes,
+impl Link {
+    fn fd(&self) -> RawFd {
+        match self {
+            Link::Udp { socket, .. } => socket.as_raw_fd(),
+            Link::Frames { socket, .. } => socket.as_raw_fd(),
         }
     }
 
-    /// Writes the message for `client` into `out`; returns its length.
-    fn write(&self, out: &mut [u8], xid: u32, mac: [u8; 6], exchange: &Exchange) -> usize {
-        let len = self.bytes.len();
-        out[..len].copy_from_slice(&self.bytes);
-        out[XID..XID + 4].copy_from_slice(&xid.to_be_bytes());
-        out[CHADDR..CHADDR + 6].copy_from_slice(&mac);
-        if let Some(at) = self.requested {
-            out[at..at + 4].copy_from_slice(&exchange.address.octets());
-        }
-        if let Some(at) = self.server_id {
-            out[at..at + 4].copy_from_slice(&exchange.server.octets());
-        }
-        len
-    }
-}
-
-/// Latencies in log-linear buckets: 16 per power of two of microseconds, about 6 % wide.
-struct Histogram {
-    buckets: Vec<u64>,
-    count: u64,
-    max: Duration,
-}
-
-impl Histogram {
-    fn new() -> Histogram {
-        Histogram {
-            buckets: vec![0; 64 * 16],
-            count: 0,
-            max: Duration::ZERO,
+    /// Messages one send or receive moves at most.
+    fn capacity(&self) -> usize {
+        match self {
+            Link::Udp { out, .. } => out.capacity(),
+            Link::Frames { out, .. } => out.capacity(),
         }
     }
 
-    fn bucket(micros: u64) -> usize {
-        if micros < 16 {
-            return usize::try_from(micros).unwrap_or(0);
+    /// The buffer of outgoing slot `i`.
+    fn slot(&mut self, i: usize) -> &mut [u8] {
+        match self {
+            Link::Udp { out, .. } => out.buffer(i),
+            Link::Frames { out, .. } => out.buffer(i),
         }
-        let exp = 63 - micros.leading_zeros(); // >= 4
-        let mantissa = (micros >> (exp - 4)) & 15;
-        usize::try_from(u64::from(exp - 3) * 16 + mantissa).unwrap_or(0)
     }
 
-    fn upper(bucket: usize) -> u64 {
-        let (exp, mantissa) = (bucket / 16, u64::try_from(bucket % 16).unwrap_or(0));
-        if exp == 0 {
-            return mantissa;
+    /// Sets outgoing slot `i` to send its first `len` bytes.
+    fn set(&mut self, i: usize, len: usize) {
+        match self {
+            Link::Udp { out, server, .. } => out.set(i, len, *server),
+            Link::Frames { out, .. } => out.set(i, len),
         }
-        let shift = u32::try_from(exp - 1).unwrap_or(0);
-        (16 + mantissa + 1) << shift
     }
 
-    fn record(&mut self, latency: Duration) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        let b = Self::bucket(micros).min(self.buckets.len() - 1);
-        self.buckets[b] += 1;
-        self.count += 1;
-        self.max = self.max.max(latency);
+    /// Sends outgoing slots `start..end`; returns how many went.
+    fn send(&mut self, start: usize, end: usize) -> io::Result<usize> {
+        match self {
+            Link::Udp { socket, out, .. } => out.send(socket, start, end),
+            Link::Frames { socket, out, .. } => out.send(socket, start, end),
+        }
     }
 
-    /// The latency below which `fraction` of the samples lie, in microseconds.
-    fn percentile(&self, fraction: f64) -> u64 {
-        if self.count == 0 {
-            return 0;
+    /// Receives what is waiting, up to the capacity; returns how many came.
+    fn recv(&mut self) -> io::Result<usize> {
+        match self {
+            Link::Udp { socket, inbox, .. } => inbox.recv(socket),
+            Link::Frames { socket, inbox, .. } => inbox.recv(socket),
         }
-        let wanted = (fraction * self.count as f64).ceil().max(1.0);
-        let mut seen = 0u64;
-        for (b, n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen as f64 >= wanted {
-                let max = u64::try_from(self.max.as_micros()).unwrap_or(u64::MAX);
-                return Self::upper(b).min(max);
-            }
+    }
+
+    /// Received message `i`: a UDP payload or a whole frame; `None` for a frame this host
+    /// sent.
+    fn received(&self, i: usize) -> Option<&[u8]> {
+        match self {
+            Link::Udp { inbox, .. } => Some(inbox.received(i).0),
+            Link::Frames { inbox, .. } => inbox.received(i),
         }
-        u64::try_from(self.max.as_micros()).unwrap_or(u64::MAX)
     }
 }
 
-/// What a run counted.
-#[derive(Default, Debug)]
-struct Tally {
-    started: u64,
-    discovers: u64,
-    offers: u64,
-    requests: u64,
-    acks: u64,
-    naks: u64,
-    renews: u64,
-    renew_acks: u64,
-    releases: u64,
-    dropped_discover: u64,
-    dropped_request: u64,
-    dropped_renew: u64,
-    unexpected: u64,
-    send_errors: u64,
-}
-
-struct Run<'a> {
-    args: &'a Args,
-    socket: UdpSocket,
-    table: Vec<Exchange>,
-    timeouts: VecDeque<(Instant, u32, u32)>,
-    salt: u32,
+/// The four kinds of message a client sends.
+struct Templates {
     discover: Template,
     request: Template,
     renew: Template,
     release: Template,
-    out: Mmsg,
+}
+
+impl Templates {
+    fn new(framing: Framing) -> Templates {
+        let zero = Ipv4Addr::UNSPECIFIED;
+        let prl = DhcpOption::ParameterRequestList([1, 3, 6, 15, 51, 54].map(OptionCode).to_vec());
+        let len = charrua_wire::BOOTP_MIN_LEN;
+        let (broadcast, unicast) = (Addressing::Broadcast, Addressing::Unicast);
+        Templates {
+            discover: Template::new(
+                MessageType::DISCOVER,
+                framing,
+                broadcast,
+                std::slice::from_ref(&prl),
+                len,
+            ),
+            request: Template::new(
+                MessageType::REQUEST,
+                framing,
+                broadcast,
+                &[
+                    DhcpOption::RequestedAddress(zero),
+                    DhcpOption::ServerIdentifier(zero),
+                    prl.clone(),
+                ],
+                len,
+            ),
+            renew: Template::new(MessageType::REQUEST, framing, unicast, &[prl], len),
+            release: Template::new(
+                MessageType::RELEASE,
+                framing,
+                unicast,
+                &[DhcpOption::ServerIdentifier(zero)],
+                len,
+            ),
+        }
+    }
+}
+
+struct Run<'a> {
+    args: &'a Args,
+    link: Link,
+    framing: Framing,
+    /// Where answers without a server identifier are taken to come from.
+    server: Ipv4Addr,
+    table: Vec<Exchange>,
+    timeouts: VecDeque<(Instant, u32, u32)>,
+    salt: u32,
+    templates: Templates,
     queued: usize,
     tally: Tally,
     latency: Histogram,
@@ -253,10 +251,8 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-fn execute(args: &Args) -> io::Result<ExitCode> {
-    if args.clients == 0 {
-        return Err(io::Error::other("--clients must be at least 1"));
-    }
+/// Opens the relay's UDP socket.
+fn relay_link(args: &Args) -> io::Result<(Link, Framing)> {
     let socket = UdpSocket::bind(args.bind)?;
     socket.set_nonblocking(true)?;
     sys::enlarge_buffers(&socket, 8 << 20);
@@ -270,50 +266,94 @@ fn execute(args: &Args) -> io::Result<ExitCode> {
             "a relay address is needed: give --bind ADDR or --giaddr",
         ));
     }
+    let link = Link::Udp {
+        socket,
+        server: args.server,
+        out: Mmsg::new(BATCH),
+        inbox: Mmsg::new(BATCH),
+    };
+    Ok((link, Framing::Relay { giaddr }))
+}
+
+/// Opens a packet socket on `interface`.
+fn frame_link(interface: &str) -> io::Result<(Link, Framing)> {
+    let (index, _) = sys::interface_link(interface)?;
+    let socket = PacketSocket::open_promiscuous_client(index).map_err(|e| {
+        let hint = if e.kind() == io::ErrorKind::PermissionDenied {
+            " (frames need root)"
+        } else {
+            ""
+        };
+        io::Error::new(
+            e.kind(),
+            format!("cannot open a packet socket on {interface}: {e}{hint}"),
+        )
+    })?;
+    sys::enlarge_buffers(&socket, 8 << 20);
+    let link = Link::Frames {
+        socket,
+        out: FrameBatch::new(BATCH),
+        inbox: FrameBatch::new(BATCH),
+    };
+    Ok((link, Framing::Ethernet))
+}
+
+fn execute(args: &Args) -> io::Result<ExitCode> {
+    if args.clients == 0 {
+        return Err(io::Error::other("--clients must be at least 1"));
+    }
+    let (link, framing) = match &args.interface {
+        Some(interface) => frame_link(interface)?,
+        None => relay_link(args)?,
+    };
     let zero = Ipv4Addr::UNSPECIFIED;
-    let prl = DhcpOption::ParameterRequestList([1, 3, 6, 15, 51, 54].map(OptionCode).to_vec());
     let idle = Exchange {
         stage: Stage::Idle,
         generation: 0,
         started: Instant::now(),
         address: zero,
         server: zero,
+        server_mac: [0; 6],
     };
     let clients = usize::try_from(args.clients).unwrap_or(usize::MAX);
     let mut run = Run {
         args,
-        socket,
+        link,
+        framing,
+        server: *args.server.ip(),
         table: vec![idle; clients],
         timeouts: VecDeque::with_capacity(args.inflight * 2),
         salt: args.seed.wrapping_mul(0x9e37_79b9),
-        discover: Template::new(MessageType::DISCOVER, giaddr, vec![prl.clone()]),
-        request: Template::new(
-            MessageType::REQUEST,
-            giaddr,
-            vec![
-                DhcpOption::RequestedAddress(zero),
-                DhcpOption::ServerIdentifier(zero),
-                prl.clone(),
-            ],
-        ),
-        renew: Template::new(MessageType::REQUEST, giaddr, vec![prl]),
-        release: Template::new(
-            MessageType::RELEASE,
-            giaddr,
-            vec![DhcpOption::ServerIdentifier(zero)],
-        ),
-        out: Mmsg::new(64),
+        templates: Templates::new(framing),
         queued: 0,
         tally: Tally::default(),
         latency: Histogram::new(),
         inflight: 0,
     };
     let started = Instant::now();
-    let cpu_before = sys::cpu_time();
+    let (user_before, system_before) = sys::cpu_times();
     run.drive()?;
     let elapsed = started.elapsed();
-    let cpu = sys::cpu_time().saturating_sub(cpu_before);
-    run.report(elapsed, cpu);
+    let (user, system) = sys::cpu_times();
+    let summary = Summary {
+        mode: match framing {
+            Framing::Relay { .. } => "udp",
+            Framing::Ethernet => "frames",
+        },
+        clients: args.clients,
+        renew: args.renew,
+        release: args.release,
+        tally: &run.tally,
+        latency: &run.latency,
+        elapsed,
+        user: user.saturating_sub(user_before),
+        system: system.saturating_sub(system_before),
+    };
+    if args.json {
+        println!("{}", summary.json());
+    } else {
+        println!("{}", summary.text());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -348,7 +388,6 @@ impl Run<'_> {
         let mut next_client: u64 = 0;
         let mut last_progress = start;
         let progress = io::stderr().is_terminal() && !self.args.json;
-        let mut inbox = Mmsg::new(64);
         loop {
             let now = Instant::now();
             self.expire(now);
@@ -389,20 +428,8 @@ impl Run<'_> {
                 Some(_) if !finished => 1,
                 _ => 10,
             };
-            let ready = sys::wait_readable(&[self.socket.as_raw_fd()], wait)?;
-            if ready.first() == Some(&true) {
-                loop {
-                    let got = inbox.recv(&self.socket)?;
-                    let now = Instant::now();
-                    for i in 0..got {
-                        let (bytes, _) = inbox.received(i);
-                        self.answer(bytes, now, timeout);
-                    }
-                    self.flush();
-                    if got < inbox.capacity() {
-                        break;
-                    }
-                }
+            if sys::wait_readable_one(self.link.fd(), wait)? {
+                self.receive(timeout)?;
             }
             if progress && now.duration_since(last_progress) >= Duration::from_millis(250) {
                 last_progress = now;
@@ -427,25 +454,51 @@ impl Run<'_> {
         let _ = io::stderr().flush();
     }
 
+    /// Reads every waiting answer, a batch at a time, and sends what they call for.
+    fn receive(&mut self, timeout: Duration) -> io::Result<()> {
+        loop {
+            let got = self.link.recv()?;
+            self.tally.receive_calls += 1;
+            let now = Instant::now();
+            for i in 0..got {
+                let answer = match self.link.received(i) {
+                    Some(bytes) => packets::read_answer(bytes, self.framing),
+                    None => continue,
+                };
+                match answer {
+                    Some(answer) => self.answer(&answer, now, timeout),
+                    None => self.tally.unexpected += 1,
+                }
+            }
+            self.flush();
+            if got < self.link.capacity() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Queues the message of `kind` (a release for [`Stage::Idle`]) for `client`.
     fn enqueue(&mut self, kind: Stage, client: u32) {
-        if self.queued == self.out.capacity() {
+        if self.queued == self.link.capacity() {
             self.flush();
         }
-        let xid = self.xid(client);
-        let mac = self.mac(client);
         let exchange = self.table[client as usize];
+        let fields = Fields {
+            xid: self.xid(client),
+            mac: self.mac(client),
+            address: exchange.address,
+            server: exchange.server,
+            server_mac: exchange.server_mac,
+        };
         let template = match kind {
-            Stage::Discover => &self.discover,
-            Stage::Request => &self.request,
-            Stage::Renew => &self.renew,
-            Stage::Idle => &self.release,
+            Stage::Discover => &self.templates.discover,
+            Stage::Request => &self.templates.request,
+            Stage::Renew => &self.templates.renew,
+            Stage::Idle => &self.templates.release,
         };
         let slot = self.queued;
-        let len = template.write(self.out.buffer(slot), xid, mac, &exchange);
-        if matches!(kind, Stage::Renew | Stage::Idle) {
-            self.out.buffer(slot)[CIADDR..CIADDR + 4].copy_from_slice(&exchange.address.octets());
-        }
-        self.out.set(slot, len, self.args.server);
+        let len = template.write(self.link.slot(slot), &fields);
+        self.link.set(slot, len);
         self.queued += 1;
     }
 
@@ -455,10 +508,11 @@ impl Run<'_> {
         let mut sent = 0;
         let mut stalls = 0;
         while sent < self.queued {
-            match self.out.send(&self.socket, sent, self.queued) {
+            self.tally.send_calls += 1;
+            match self.link.send(sent, self.queued) {
                 Ok(0) | Err(_) => {
                     stalls += 1;
-                    let writable = sys::wait_writable(self.socket.as_raw_fd(), 10);
+                    let writable = sys::wait_writable(self.link.fd(), 10);
                     if stalls > 10 || !matches!(writable, Ok(true)) {
                         let lost = self.queued - sent;
                         self.tally.send_errors += u64::try_from(lost).unwrap_or(u64::MAX);
@@ -523,33 +577,25 @@ impl Run<'_> {
         }
     }
 
-    fn answer(&mut self, bytes: &[u8], now: Instant, timeout: Duration) {
-        let Ok(view) = MessageView::new(bytes) else {
-            self.tally.unexpected += 1;
-            return;
-        };
-        let client = view.xid() ^ self.salt;
+    /// Moves `answer`'s client to its next stage, if the answer is for it.
+    fn answer(&mut self, answer: &Answer, now: Instant, timeout: Duration) {
+        let client = answer.xid ^ self.salt;
         let Some(exchange) = self.table.get(client as usize).copied() else {
             self.tally.unexpected += 1;
             return;
         };
-        if view.op() != Op::BOOTREPLY || view.chaddr() != self.mac(client) {
+        if answer.chaddr != Some(self.mac(client)) {
             self.tally.unexpected += 1;
             return;
         }
-        let server = view.raw_options().flatten().find_map(|o| match o.data {
-            [a, b, c, d] if o.code == OptionCode::SERVER_IDENTIFIER => {
-                Some(Ipv4Addr::new(*a, *b, *c, *d))
-            }
-            _ => None,
-        });
-        match (exchange.stage, view.message_type()) {
+        match (exchange.stage, answer.kind) {
             (Stage::Discover, Some(MessageType::OFFER)) => {
                 self.tally.offers += 1;
                 self.tally.requests += 1;
                 let e = &mut self.table[client as usize];
-                e.address = view.yiaddr();
-                e.server = server.unwrap_or(*self.args.server.ip());
+                e.address = answer.yiaddr;
+                e.server = answer.server.unwrap_or(self.server);
+                e.server_mac = answer.server_mac;
                 self.set_stage(client, Stage::Request, now, timeout);
                 self.enqueue(Stage::Request, client);
             }
@@ -575,161 +621,5 @@ impl Run<'_> {
             }
             _ => self.tally.unexpected += 1,
         }
-    }
-
-    fn report(&self, elapsed: Duration, cpu: Duration) {
-        let t = &self.tally;
-        let secs = elapsed.as_secs_f64().max(1e-9);
-        let rate = t.acks as f64 / secs;
-        let pct = |dropped: u64, sent: u64| {
-            if sent == 0 {
-                0.0
-            } else {
-                100.0 * dropped as f64 / sent as f64
-            }
-        };
-        let h = &self.latency;
-        let (p50, p90, p99, p999) = (
-            h.percentile(0.5),
-            h.percentile(0.9),
-            h.percentile(0.99),
-            h.percentile(0.999),
-        );
-        let max = u64::try_from(h.max.as_micros()).unwrap_or(u64::MAX);
-        let cpu_per = if t.acks == 0 {
-            0.0
-        } else {
-            cpu.as_secs_f64() * 1e6 / t.acks as f64
-        };
-        if self.args.json {
-            let object = serde_json::json!({
-                "exchanges": t.acks,
-                "seconds": secs,
-                "exchanges_per_second": rate,
-                "sent": {"discover": t.discovers, "request": t.requests, "renew": t.renews,
-                         "release": t.releases},
-                "received": {"offer": t.offers, "ack": t.acks, "renew_ack": t.renew_acks,
-                             "nak": t.naks, "unexpected": t.unexpected},
-                "dropped": {"discover": t.dropped_discover, "request": t.dropped_request,
-                            "renew": t.dropped_renew, "send_errors": t.send_errors},
-                "latency_us": {"p50": p50, "p90": p90, "p99": p99, "p99_9": p999, "max": max},
-                "cpu_seconds": cpu.as_secs_f64(),
-                "cpu_us_per_exchange": cpu_per,
-            });
-            println!("{object}");
-            return;
-        }
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{} exchanges in {secs:.2} s: {rate:.0} exchanges/s",
-            t.acks
-        );
-        let _ = writeln!(
-            out,
-            "  sent: {} DISCOVER, {} REQUEST{}{}",
-            t.discovers,
-            t.requests,
-            if self.args.renew {
-                format!(", {} renew", t.renews)
-            } else {
-                String::new()
-            },
-            if self.args.release {
-                format!(", {} RELEASE", t.releases)
-            } else {
-                String::new()
-            },
-        );
-        let _ = writeln!(
-            out,
-            "  received: {} OFFER, {} ACK, {} NAK{}, {} unexpected",
-            t.offers,
-            t.acks,
-            t.naks,
-            if self.args.renew {
-                format!(", {} renew ACK", t.renew_acks)
-            } else {
-                String::new()
-            },
-            t.unexpected
-        );
-        let _ = writeln!(
-            out,
-            "  dropped: {} DISCOVER ({:.2} %), {} REQUEST ({:.2} %){}; {} send errors",
-            t.dropped_discover,
-            pct(t.dropped_discover, t.discovers),
-            t.dropped_request,
-            pct(t.dropped_request, t.requests),
-            if self.args.renew {
-                format!(", {} renew", t.dropped_renew)
-            } else {
-                String::new()
-            },
-            t.send_errors
-        );
-        let _ = writeln!(
-            out,
-            "  DORA latency: p50 {p50} µs, p90 {p90} µs, p99 {p99} µs, \
-             p99.9 {p999} µs, max {max} µs"
-        );
-        let _ = write!(
-            out,
-            "  own CPU: {:.2} s, {cpu_per:.1} µs per exchange",
-            cpu.as_secs_f64()
-        );
-        println!("{out}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histogram_buckets_grow_with_latency_and_bound_it() {
-        let mut h = Histogram::new();
-        for micros in [10, 100, 1_000, 10_000] {
-            h.record(Duration::from_micros(micros));
-        }
-        assert!(h.percentile(0.25) <= 11);
-        let p50 = h.percentile(0.5);
-        assert!((100..=107).contains(&p50), "p50 {p50}");
-        assert_eq!(h.percentile(1.0), 10_000);
-        for micros in [16u64, 17, 31, 32, 1000, 123_456] {
-            let b = Histogram::bucket(micros);
-            assert!(Histogram::upper(b) > micros, "{micros} in bucket {b}");
-            assert!(
-                Histogram::upper(b) <= micros + micros / 8 + 1,
-                "{micros} in bucket {b}"
-            );
-        }
-    }
-
-    #[test]
-    fn templates_patch_the_fields_of_each_client() {
-        let t = Template::new(
-            MessageType::REQUEST,
-            Ipv4Addr::new(198, 18, 0, 2),
-            vec![
-                DhcpOption::RequestedAddress(Ipv4Addr::UNSPECIFIED),
-                DhcpOption::ServerIdentifier(Ipv4Addr::UNSPECIFIED),
-            ],
-        );
-        let exchange = Exchange {
-            stage: Stage::Request,
-            generation: 0,
-            started: Instant::now(),
-            address: Ipv4Addr::new(198, 18, 1, 7),
-            server: Ipv4Addr::new(198, 18, 0, 1),
-        };
-        let mut buf = [0u8; sys::DATAGRAM];
-        let len = t.write(&mut buf, 0xabcd, [2, 1, 0, 0, 0, 9], &exchange);
-        let m = Message::parse(&buf[..len]).unwrap();
-        assert_eq!(m.xid, 0xabcd);
-        assert_eq!(m.chaddr.mac(), Some([2, 1, 0, 0, 0, 9]));
-        assert_eq!(m.requested_address(), Some(exchange.address));
-        assert_eq!(m.server_identifier(), Some(exchange.server));
-        assert_eq!(m.giaddr, Ipv4Addr::new(198, 18, 0, 2));
     }
 }

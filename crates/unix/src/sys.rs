@@ -585,18 +585,202 @@ pub(crate) fn enlarge_buffers(socket: &impl AsRawFd, bytes: usize) {
     }
 }
 
-/// CPU time this process has used, user and system together.
-pub(crate) fn cpu_time() -> std::time::Duration {
+/// CPU time this process has used: user time, then system time.
+pub(crate) fn cpu_times() -> (std::time::Duration, std::time::Duration) {
     // SAFETY: rusage is plain data; getrusage fills it in for RUSAGE_SELF.
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
         libc::getrusage(libc::RUSAGE_SELF, &mut usage);
         usage
     };
-    let micros = |t: libc::timeval| {
-        u64::try_from(t.tv_sec).unwrap_or(0) * 1_000_000 + u64::try_from(t.tv_usec).unwrap_or(0)
+    let time = |t: libc::timeval| {
+        std::time::Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + std::time::Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
     };
-    std::time::Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+    (time(usage.ru_utime), time(usage.ru_stime))
+}
+
+/// Waits until `fd` is readable or `timeout_ms` passes, allocating nothing; true when it is.
+pub(crate) fn wait_readable_one(fd: RawFd, timeout_ms: i32) -> io::Result<bool> {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `poll` is one initialised pollfd, valid during the call.
+    let n = unsafe { libc::poll(&raw mut poll, 1, timeout_ms) };
+    if n < 0 {
+        let error = io::Error::last_os_error();
+        if error.kind() == io::ErrorKind::Interrupted {
+            return Ok(false);
+        }
+        return Err(error);
+    }
+    Ok(poll.revents & (libc::POLLIN | libc::POLLERR) != 0)
+}
+
+impl PacketSocket {
+    /// Opens a non-blocking packet socket bound to interface `index` that receives what
+    /// clients receive (UDP port 68) whatever the frames' destination MAC address: the
+    /// interface is in promiscuous mode for as long as the socket is open, so frames sent
+    /// to hardware addresses other than the interface's own are received too.
+    pub(crate) fn open_promiscuous_client(index: i32) -> io::Result<Self> {
+        let socket = Self::open_client(index)?;
+        let request = libc::packet_mreq {
+            mr_ifindex: index,
+            mr_type: u16::try_from(libc::PACKET_MR_PROMISC).unwrap_or(1),
+            mr_alen: 0,
+            mr_address: [0; 8],
+        };
+        // SAFETY: `request` is a valid packet_mreq for the duration of the call; the kernel
+        // copies it.
+        let done = unsafe {
+            libc::setsockopt(
+                socket.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_ADD_MEMBERSHIP,
+                (&raw const request).cast(),
+                socklen::<libc::packet_mreq>(),
+            )
+        };
+        if done != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(socket)
+    }
+}
+
+/// Room for one Ethernet frame in a [`FrameBatch`]: a 1,500-byte payload, its Ethernet
+/// header and two VLAN tags.
+pub(crate) const FRAME_ROOM: usize = 1536;
+
+/// Buffers for sending or receiving many Ethernet frames on a [`PacketSocket`] with one
+/// system call (`sendmmsg`/`recvmmsg`), allocated once.
+pub(crate) struct FrameBatch {
+    buffers: Vec<[u8; FRAME_ROOM]>,
+    lens: Vec<usize>,
+    addresses: Vec<libc::sockaddr_ll>,
+    iovecs: Vec<libc::iovec>,
+    headers: Vec<libc::mmsghdr>,
+}
+
+impl FrameBatch {
+    /// Buffers for `count` frames.
+    pub(crate) fn new(count: usize) -> FrameBatch {
+        FrameBatch {
+            buffers: vec![[0; FRAME_ROOM]; count],
+            lens: vec![0; count],
+            addresses: vec![link_address(0, [0; 6]); count],
+            iovecs: (0..count)
+                .map(|_| libc::iovec {
+                    iov_base: std::ptr::null_mut(),
+                    iov_len: 0,
+                })
+                .collect(),
+            // SAFETY: mmsghdr is plain data for which all-zero bytes are a valid value.
+            headers: (0..count).map(|_| unsafe { std::mem::zeroed() }).collect(),
+        }
+    }
+
+    /// How many frames the buffers hold.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buffers.len()
+    }
+
+    /// The buffer of slot `i`, to write a frame into, Ethernet header first.
+    pub(crate) fn buffer(&mut self, i: usize) -> &mut [u8; FRAME_ROOM] {
+        &mut self.buffers[i]
+    }
+
+    /// Sets slot `i` to send its first `len` bytes; the frame goes to the destination MAC
+    /// address written in its Ethernet header.
+    pub(crate) fn set(&mut self, i: usize, len: usize) {
+        self.lens[i] = len.min(FRAME_ROOM);
+    }
+
+    /// Slot `i` after a receive: the frame, or `None` when it is one this host sent, which
+    /// packet sockets see too.
+    pub(crate) fn received(&self, i: usize) -> Option<&[u8]> {
+        let frame = &self.buffers[i][..self.lens[i]];
+        (self.addresses[i].sll_pkttype != PACKET_OUTGOING).then_some(frame)
+    }
+
+    /// Points the headers of slots `start..end` at their buffers and addresses; `full`
+    /// offers whole buffers (receiving) rather than the set lengths (sending).
+    fn prepare(&mut self, start: usize, end: usize, full: bool) {
+        for i in start..end.min(self.buffers.len()) {
+            self.iovecs[i] = libc::iovec {
+                iov_base: self.buffers[i].as_mut_ptr().cast(),
+                iov_len: if full { FRAME_ROOM } else { self.lens[i] },
+            };
+            let header = &mut self.headers[i];
+            header.msg_hdr.msg_name = (&raw mut self.addresses[i]).cast();
+            header.msg_hdr.msg_namelen = socklen::<libc::sockaddr_ll>();
+            header.msg_hdr.msg_iov = &raw mut self.iovecs[i];
+            header.msg_hdr.msg_iovlen = 1;
+            header.msg_hdr.msg_control = std::ptr::null_mut();
+            header.msg_hdr.msg_controllen = 0;
+            header.msg_hdr.msg_flags = 0;
+            header.msg_len = 0;
+        }
+    }
+
+    /// Sends slots `start..end` on `socket`'s interface without waiting; returns how many
+    /// went (a full socket buffer sends fewer, possibly none).
+    pub(crate) fn send(
+        &mut self,
+        socket: &PacketSocket,
+        start: usize,
+        end: usize,
+    ) -> io::Result<usize> {
+        let end = end.min(self.buffers.len());
+        if start >= end {
+            return Ok(0);
+        }
+        for i in start..end {
+            let mut destination = [0u8; 6];
+            destination.copy_from_slice(&self.buffers[i][..6]);
+            self.addresses[i] = link_address(socket.index, destination);
+        }
+        self.prepare(start, end, false);
+        let n = libc::c_uint::try_from(end - start).unwrap_or(libc::c_uint::MAX);
+        // SAFETY: headers start..end point at buffers, iovecs and addresses owned by `self`,
+        // which are neither moved nor resized during the call.
+        let sent = unsafe {
+            libc::sendmmsg(
+                socket.as_raw_fd(),
+                self.headers[start..].as_mut_ptr(),
+                n,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        Ok(nonblocking(isize::try_from(sent).unwrap_or(-1))?.unwrap_or(0))
+    }
+
+    /// Receives up to the capacity from `socket` without waiting; returns how many came.
+    pub(crate) fn recv(&mut self, socket: &PacketSocket) -> io::Result<usize> {
+        let count = self.buffers.len();
+        self.prepare(0, count, true);
+        let n = libc::c_uint::try_from(count).unwrap_or(libc::c_uint::MAX);
+        // SAFETY: as for send; the kernel writes at most FRAME_ROOM bytes into each buffer
+        // and a sockaddr_ll into each address.
+        let got = unsafe {
+            libc::recvmmsg(
+                socket.as_raw_fd(),
+                self.headers.as_mut_ptr(),
+                n,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        let got = nonblocking(isize::try_from(got).unwrap_or(-1))?.unwrap_or(0);
+        for i in 0..got {
+            self.lens[i] = usize::try_from(self.headers[i].msg_len)
+                .unwrap_or(0)
+                .min(FRAME_ROOM);
+        }
+        Ok(got)
+    }
 }
 
 #[cfg(test)]
