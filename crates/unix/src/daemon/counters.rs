@@ -8,27 +8,59 @@ use std::net::Ipv4Addr;
 use charrua_server::{Leases, Policy};
 use charrua_wire::MessageType;
 
+/// Counts by message type: one slot per type number, and one for BOOTP (no type). Counting
+/// is an array index, with no allocation per packet.
+#[derive(Debug)]
+struct ByType {
+    typed: [u64; 256],
+    bootp: u64,
+}
+
+impl Default for ByType {
+    fn default() -> Self {
+        ByType {
+            typed: [0; 256],
+            bootp: 0,
+        }
+    }
+}
+
+impl ByType {
+    fn count(&mut self, kind: Option<MessageType>) {
+        match kind {
+            Some(t) => self.typed[usize::from(t.0)] += 1,
+            None => self.bootp += 1,
+        }
+    }
+
+    /// The non-zero counts by name, in name order.
+    fn named(&self) -> BTreeMap<String, u64> {
+        let typed = (0..=u8::MAX)
+            .zip(self.typed)
+            .filter(|&(_, n)| n > 0)
+            .map(|(t, n)| (MessageType(t).to_string(), n));
+        let bootp = (self.bootp > 0).then(|| ("BOOTP".to_owned(), self.bootp));
+        typed.chain(bootp).collect()
+    }
+}
+
 /// Counters since start.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    received: BTreeMap<String, u64>,
-    replied: BTreeMap<String, u64>,
+    received: ByType,
+    replied: ByType,
     dropped: BTreeMap<&'static str, u64>,
-}
-
-fn name(kind: Option<MessageType>) -> String {
-    kind.map_or_else(|| "BOOTP".to_owned(), |t| t.to_string())
 }
 
 impl Counters {
     /// Counts a request by type.
     pub(crate) fn received(&mut self, kind: Option<MessageType>) {
-        *self.received.entry(name(kind)).or_default() += 1;
+        self.received.count(kind);
     }
 
     /// Counts a reply by type.
     pub(crate) fn replied(&mut self, kind: Option<MessageType>) {
-        *self.replied.entry(name(kind)).or_default() += 1;
+        self.replied.count(kind);
     }
 
     /// Counts a dropped packet by reason.
@@ -50,12 +82,12 @@ impl Counters {
             if s.is_empty() { "none".to_owned() } else { s }
         };
         let received = list(&|s| {
-            for (k, v) in &self.received {
+            for (k, v) in &self.received.named() {
                 let _ = write!(s, "{}{k} {v}", if s.is_empty() { "" } else { ", " });
             }
         });
         let replied = list(&|s| {
-            for (k, v) in &self.replied {
+            for (k, v) in &self.replied.named() {
                 let _ = write!(s, "{}{k} {v}", if s.is_empty() { "" } else { ", " });
             }
         });
@@ -109,11 +141,15 @@ mod tests {
         c.received(Some(MessageType::DISCOVER));
         c.received(Some(MessageType::DISCOVER));
         c.replied(Some(MessageType::OFFER));
+        c.received(None);
+        c.received(Some(MessageType(200)));
         c.drop_reason("bad udp checksum");
         assert_eq!(c.dropped("bad udp checksum"), 1);
         let report = c.report(&Policy::default(), &Leases::new(), 0);
         assert!(report.contains("DHCPDISCOVER 2"), "{report}");
         assert!(report.contains("DHCPOFFER 1"), "{report}");
         assert!(report.contains("bad udp checksum 1"), "{report}");
+        assert!(report.contains("BOOTP 1"), "{report}");
+        assert!(report.contains("unknown (200) 1"), "{report}");
     }
 }
