@@ -429,6 +429,11 @@ pub(crate) struct Mmsg {
     headers: Vec<libc::mmsghdr>,
 }
 
+// SAFETY: the raw pointers in `iovecs` and `headers` only ever point into the buffers and
+// addresses of the same `Mmsg` (heap memory that does not move with it), and they are set
+// afresh before every system call; nothing is shared with another thread.
+unsafe impl Send for Mmsg {}
+
 fn sockaddr_in(address: std::net::SocketAddrV4) -> libc::sockaddr_in {
     libc::sockaddr_in {
         sin_family: u16::try_from(libc::AF_INET).unwrap_or(2),

@@ -1,13 +1,17 @@
 //! `charruad`: the DHCP server daemon.
 //!
-//! Start-up runs in a fixed order: arguments and configuration, logging, lease journal,
-//! sockets, privilege drop, signal handlers, then the event loop. The loop drains the
-//! sockets in batches, runs the pure [`charrua_server::input`] on each request, makes the
-//! batch's lease changes durable with one sync, and only then sends the replies.
+//! Start-up runs in a fixed order: arguments and configuration, logging, sockets, privilege
+//! drop, signal handlers, lease journal, then the event loop. The loop drains the sockets in
+//! batches and runs the pure [`charrua_server::input`] on each request. Replies that promise
+//! nothing durable (offers, NAKs) leave at once; the batch's lease records are appended to
+//! the journal, and the replies that promise them go to the [`syncer`] thread, which sends
+//! them once a sync has made the records durable. Compaction of the journal also runs on a
+//! thread of its own, so the loop waits neither for the disk nor for a rewrite.
 
 mod args;
 mod counters;
-
+mod outbox;
+mod syncer;
 mod syslog;
 
 use std::collections::HashMap;
@@ -18,24 +22,29 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use charrua_server::{
     ConfError, Destination, Incoming, Lease, LeaseState, Leases, Outcome, Policy, Reply, Warning,
     conf, input,
 };
-use charrua_store::{Journal, LeaseStore};
-use charrua_wire::{CLIENT_PORT, Checksums, MacAddr, Message, Packet, SERVER_PORT, parse_ethernet};
+use charrua_store::{Compacted, Journal, LeaseStore, StoreError};
+use charrua_wire::{
+    CLIENT_PORT, Checksums, MacAddr, Message, MessageType, Packet, SERVER_PORT, parse_ethernet,
+};
 use tracing::{debug, error, info, warn};
 
 use crate::sys::{self, Interface, Mmsg, PacketSocket};
 use counters::Counters;
+use outbox::{Replies, Sender, Target};
+use syncer::{Report, Syncer, Ticket};
 
 /// Requests taken from one socket in one system call (and, for packet sockets, before
 /// moving on, so no socket starves the others).
 const BATCH: usize = 64;
-/// Receive calls on the UDP socket in one batch: up to 1,024 requests share one sync.
-const UDP_RECEIVES_PER_BATCH: usize = 16;
+/// Receive calls on the UDP socket in one batch: up to 256 requests share one append.
+const UDP_RECEIVES_PER_BATCH: usize = 4;
 /// Socket buffer asked for, each way: a burst of thousands of requests waits rather than
 /// being dropped while a batch is synced.
 const SOCKET_BUFFER: usize = 8 << 20;
@@ -43,6 +52,8 @@ const SOCKET_BUFFER: usize = 8 << 20;
 const FRAME: usize = 2048;
 /// How often the journal is compacted even when it has not grown much.
 const COMPACT_EVERY: Duration = Duration::from_secs(3600);
+/// How long after a failed compaction the next is tried.
+const COMPACT_RETRY: Duration = Duration::from_secs(10);
 
 /// Runs `charruad` with the process arguments; returns its exit status.
 pub fn main() -> ExitCode {
@@ -184,20 +195,7 @@ struct Link {
     interface: Interface,
     /// Our address on it that lies in a configured subnet.
     address: Ipv4Addr,
-    socket: PacketSocket,
-}
-
-/// A reply ready to leave once the batch's leases are on disk.
-enum Outgoing {
-    Frame {
-        link: usize,
-        bytes: Vec<u8>,
-        mac: [u8; 6],
-    },
-    Datagram {
-        bytes: Vec<u8>,
-        to: SocketAddrV4,
-    },
+    socket: Arc<PacketSocket>,
 }
 
 /// Signals, set by handlers and read by the loop.
@@ -233,10 +231,27 @@ struct Server {
     /// Our address towards each relay, found once through the routing table.
     local_for: HashMap<Ipv4Addr, Ipv4Addr>,
     counters: Counters,
-    last_compaction: Instant,
-    /// Batches for the UDP socket: one system call receives or sends up to `BATCH`.
+    /// Batches for the UDP socket: one system call receives up to `BATCH`.
     inbox: Mmsg,
-    outbox: Mmsg,
+    /// Sends the replies that need no sync, from the loop itself.
+    sender: Sender,
+    /// Sends the others once their records are durable.
+    syncer: Option<Syncer>,
+    /// The batch being answered: replies that leave at once, replies that wait for the
+    /// sync, and the lease records to append.
+    now: Replies,
+    later: Replies,
+    durable: Vec<Lease>,
+    /// Reply buffers back from the syncer, for the next batches.
+    spare: Vec<Replies>,
+    /// The journal file's generation, counted up each time a compaction replaces it.
+    generation: u64,
+    /// The compaction running on its own thread, if any.
+    compaction: Option<JoinHandle<Result<Compacted, StoreError>>>,
+    /// When the last compaction started or failed.
+    last_compaction: Instant,
+    /// True from a failed append or sync until a compaction has rewritten the journal.
+    journal_broken: bool,
 }
 
 fn run(args: &Args) -> Result<(), String> {
@@ -300,15 +315,26 @@ fn run(args: &Args) -> Result<(), String> {
         leases.apply(lease);
     }
     info!("loaded {count} leases from {}", leases_path.display());
-    journal
-        .compact(&mut leases.iter())
-        .map_err(|e| format!("cannot compact the lease journal: {e}"))?;
 
     if let Some(pid_file) = &args.pid_file {
         std::fs::write(pid_file, format!("{}\n", std::process::id()))
             .map_err(|e| format!("cannot write {}: {e}", pid_file.display()))?;
     }
 
+    let sockets = |udp: &Option<UdpSocket>| -> Result<Sender, String> {
+        let udp = match udp {
+            Some(socket) => Some(socket.try_clone().map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let frames = links
+            .iter()
+            .map(|l| (l.interface.name.clone(), Arc::clone(&l.socket)))
+            .collect();
+        Ok(Sender::new(udp, frames))
+    };
+    let sender = sockets(&udp)?;
+    let syncer = Syncer::spawn(sockets(&udp)?)
+        .map_err(|e| format!("cannot start the syncer thread: {e}"))?;
     let mut server = Server {
         config_path: args.config.clone(),
         policy,
@@ -318,11 +344,22 @@ fn run(args: &Args) -> Result<(), String> {
         udp,
         local_for: HashMap::new(),
         counters: Counters::default(),
-        last_compaction: Instant::now(),
         inbox: Mmsg::new(BATCH),
-        outbox: Mmsg::new(BATCH),
+        sender,
+        syncer: Some(syncer),
+        now: Replies::default(),
+        later: Replies::default(),
+        durable: Vec::new(),
+        spare: Vec::new(),
+        generation: 0,
+        compaction: None,
+        last_compaction: Instant::now(),
+        journal_broken: false,
     };
+    // The journal is rewritten at start, as ISC dhcpd does, but while serving.
+    server.start_compaction();
     let result = server.serve(&signals);
+    server.shut_down();
     info!(
         "{}",
         server
@@ -373,7 +410,7 @@ fn open_links(policy: &Policy, wanted: &[String]) -> Result<Vec<Link>, String> {
         links.push(Link {
             interface,
             address,
-            socket,
+            socket: Arc::new(socket),
         });
     }
     Ok(links)
@@ -434,103 +471,181 @@ impl Server {
                 );
             }
             let ready = sys::wait_readable(&fds, 1000).map_err(|e| format!("poll: {e}"))?;
-            let mut outgoing = Vec::new();
-            let mut changes = Vec::new();
             for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
                 if i < self.links.len() {
-                    self.drain_link(i, &mut frame, &mut outgoing, &mut changes);
+                    self.drain_link(i, &mut frame);
                 } else {
-                    self.drain_udp(&mut outgoing, &mut changes);
+                    self.drain_udp();
                 }
             }
-            self.finish_batch(outgoing, changes);
-            self.maybe_compact();
+            self.finish_batch();
+            self.read_reports();
+            self.tend_compaction();
         }
         info!("stopping");
         Ok(())
     }
 
-    /// Makes the batch's leases durable, then sends its replies; on a journal failure the
+    /// Appends the batch's lease records to the journal and hands the replies that promise
+    /// them to the syncer; sends the others at once. On a journal failure the waiting
     /// replies are dropped, since they would promise leases that are not on disk.
-    fn finish_batch(&mut self, outgoing: Vec<Outgoing>, changes: Vec<Lease>) {
-        let durable: Vec<Lease> = changes
-            .into_iter()
-            .filter(|l| l.state != LeaseState::Offered)
-            .collect();
-        if !durable.is_empty() {
-            if let Err(e) = self.journal.commit(&durable) {
-                error!(
-                    "cannot write the lease journal, {} replies dropped: {e}",
-                    outgoing.len()
-                );
-                self.counters.drop_reason("journal write failed");
-                return;
+    fn finish_batch(&mut self) {
+        let pending = if self.durable.is_empty() {
+            Ok(None)
+        } else if self.journal_broken {
+            Err(None)
+        } else {
+            self.journal.append(&self.durable).map_err(Some)
+        };
+        self.durable.clear();
+        match pending {
+            Ok(pending) if pending.is_some() || !self.later.is_empty() => {
+                let spare = self.spare.pop().unwrap_or_default();
+                let ticket = Ticket {
+                    pending,
+                    generation: self.generation,
+                    replies: std::mem::replace(&mut self.later, spare),
+                };
+                let refused = self.syncer.as_ref().map(|s| s.submit(ticket));
+                if let Some(Err(ticket)) = refused {
+                    error!(
+                        "the syncer is gone; {} replies dropped",
+                        ticket.replies.len()
+                    );
+                    self.count_drops("journal write failed", ticket.replies.len());
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if let Some(e) = e {
+                    error!(
+                        "cannot write the lease journal, {} replies dropped: {e}",
+                        self.later.len()
+                    );
+                    self.journal_broken = true;
+                }
+                self.count_drops("journal write failed", self.later.len());
+                self.later.clear();
             }
         }
-        let mut queued = 0;
-        for message in outgoing {
-            match message {
-                Outgoing::Frame { link, bytes, mac } => {
-                    if let Err(e) = self.links[link].socket.send(&bytes, mac) {
-                        warn!(
-                            "cannot send a reply on {}: {e}",
-                            self.links[link].interface.name
-                        );
-                        self.counters.drop_reason("send failed");
-                    }
-                }
-                Outgoing::Datagram { bytes, to } => {
-                    let len = bytes.len().min(sys::DATAGRAM);
-                    self.outbox.buffer(queued)[..len].copy_from_slice(&bytes[..len]);
-                    self.outbox.set(queued, len, to);
-                    queued += 1;
-                    if queued == self.outbox.capacity() {
-                        self.send_datagrams(queued);
-                        queued = 0;
-                    }
-                }
-            }
-        }
-        self.send_datagrams(queued);
-    }
-
-    /// Sends the first `count` datagrams of the outbox, waiting briefly when the socket
-    /// buffer is full.
-    fn send_datagrams(&mut self, count: usize) {
-        let Some(socket) = &self.udp else { return };
-        let mut sent = 0;
-        let mut stalls = 0;
-        while sent < count {
-            match self.outbox.send(socket, sent, count) {
-                Ok(n) if n > 0 => sent += n,
-                result => {
-                    stalls += 1;
-                    if stalls > 3 || !matches!(sys::wait_writable(socket.as_raw_fd(), 10), Ok(true))
-                    {
-                        if let Err(e) = result {
-                            warn!("cannot send replies over UDP: {e}");
-                        }
-                        for _ in sent..count {
-                            self.counters.drop_reason("send failed");
-                        }
-                        return;
-                    }
-                }
-            }
+        if !self.now.is_empty() {
+            let sent = self.sender.send(&self.now);
+            self.count_drops("send failed", sent.failed);
+            self.now.clear();
         }
     }
 
-    fn maybe_compact(&mut self) {
-        let due = self.last_compaction.elapsed() >= COMPACT_EVERY
-            || self.journal.should_compact(self.leases.len());
-        if !due {
+    fn count_drops(&mut self, reason: &'static str, count: usize) {
+        for _ in 0..count {
+            self.counters.drop_reason(reason);
+        }
+    }
+
+    /// Takes in what the syncer did: failed sends and syncs are counted, and a failed sync
+    /// marks the journal for rewriting.
+    fn read_reports(&mut self) {
+        let reports: Vec<Report> = match &self.syncer {
+            Some(syncer) => syncer.reports().collect(),
+            None => return,
+        };
+        for report in reports {
+            self.take_report(report);
+        }
+    }
+
+    fn take_report(&mut self, report: Report) {
+        self.count_drops("send failed", report.sent.failed);
+        self.count_drops("journal write failed", report.unsynced);
+        if let Some((generation, _)) = report.failure {
+            if generation == self.generation {
+                self.journal_broken = true;
+            }
+        }
+        if self.spare.len() < 4 {
+            self.spare.push(report.spare);
+        }
+    }
+
+    /// Starts a compaction when one is due and none is running, and completes one that has
+    /// finished writing.
+    fn tend_compaction(&mut self) {
+        if self
+            .compaction
+            .as_ref()
+            .is_some_and(JoinHandle::is_finished)
+        {
+            self.complete_compaction();
+        }
+        if self.compaction.is_some() {
             return;
         }
-        self.last_compaction = Instant::now();
-        match self.journal.compact(&mut self.leases.iter()) {
-            Ok(()) => debug!("lease journal compacted: {} leases", self.leases.len()),
-            Err(e) => error!("cannot compact the lease journal: {e}"),
+        let due = if self.journal_broken {
+            self.last_compaction.elapsed() >= COMPACT_RETRY
+        } else {
+            self.last_compaction.elapsed() >= COMPACT_EVERY
+                || self.journal.should_compact(self.leases.len())
+        };
+        if due {
+            self.start_compaction();
         }
+    }
+
+    /// Hands a snapshot of the leases to a thread that writes the new journal.
+    fn start_compaction(&mut self) {
+        self.last_compaction = Instant::now();
+        let snapshot: Vec<Lease> = self.leases.iter().cloned().collect();
+        let job = match self.journal.begin_compaction(snapshot) {
+            Ok(job) => job,
+            Err(e) => {
+                error!("cannot compact the lease journal: {e}");
+                return;
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name("compaction".into())
+            .spawn(move || job.run());
+        match spawned {
+            Ok(thread) => self.compaction = Some(thread),
+            Err(e) => error!("cannot start compacting the lease journal: {e}"),
+        }
+    }
+
+    /// Puts the written journal in place of the old one.
+    fn complete_compaction(&mut self) {
+        let Some(thread) = self.compaction.take() else {
+            return;
+        };
+        let written = thread.join().unwrap_or_else(|_| {
+            Err(StoreError {
+                path: self.journal.path().to_path_buf(),
+                action: "compact",
+                source: io::Error::other("the compaction thread panicked"),
+            })
+        });
+        match self.journal.finish_compaction(written) {
+            Ok(()) => {
+                self.generation += 1;
+                if self.journal_broken {
+                    info!("lease journal rewritten; replies flow again");
+                }
+                self.journal_broken = false;
+                debug!("lease journal compacted: {} leases", self.leases.len());
+            }
+            Err(e) => {
+                self.last_compaction = Instant::now();
+                error!("cannot compact the lease journal: {e}");
+            }
+        }
+    }
+
+    /// Lets the syncer send what it holds and a running compaction finish.
+    fn shut_down(&mut self) {
+        if let Some(syncer) = self.syncer.take() {
+            for report in syncer.finish() {
+                self.take_report(report);
+            }
+        }
+        self.complete_compaction();
     }
 
     fn reload(&mut self) {
@@ -554,13 +669,7 @@ impl Server {
         }
     }
 
-    fn drain_link(
-        &mut self,
-        link: usize,
-        frame: &mut [u8],
-        outgoing: &mut Vec<Outgoing>,
-        changes: &mut Vec<Lease>,
-    ) {
+    fn drain_link(&mut self, link: usize, frame: &mut [u8]) {
         for _ in 0..BATCH {
             let n = match self.links[link].socket.recv(frame) {
                 Ok(Some(n)) => n,
@@ -603,20 +712,16 @@ impl Server {
                 link_address: Some(address),
                 local_address: address,
             };
-            let Some(reply) = self.answer(&incoming, changes) else {
-                continue;
-            };
-            if let Some(out) = self.link_reply(link, &reply) {
-                outgoing.push(out);
+            if let Some((reply, waits)) = self.answer(&incoming) {
+                self.queue_frame(link, reply, waits);
             }
         }
     }
 
-    fn drain_udp(&mut self, outgoing: &mut Vec<Outgoing>, changes: &mut Vec<Lease>) {
+    fn drain_udp(&mut self) {
         let bound = socket_local(&self.udp);
         // The inbox is taken out while its datagrams are answered, which needs `self`.
         let mut inbox = std::mem::replace(&mut self.inbox, Mmsg::new(0));
-        // Several receives per batch, so one sync covers many leases under load.
         for _ in 0..UDP_RECEIVES_PER_BATCH {
             let received = match &self.udp {
                 Some(socket) => inbox.recv(socket),
@@ -631,7 +736,7 @@ impl Server {
             };
             for i in 0..count {
                 let (bytes, from) = inbox.received(i);
-                self.answer_datagram(bytes, from, bound, outgoing, changes);
+                self.answer_datagram(bytes, from, bound);
             }
             if count < inbox.capacity() {
                 break;
@@ -640,14 +745,7 @@ impl Server {
         self.inbox = inbox;
     }
 
-    fn answer_datagram(
-        &mut self,
-        bytes: &[u8],
-        from: SocketAddrV4,
-        bound: Option<Ipv4Addr>,
-        outgoing: &mut Vec<Outgoing>,
-        changes: &mut Vec<Lease>,
-    ) {
+    fn answer_datagram(&mut self, bytes: &[u8], from: SocketAddrV4, bound: Option<Ipv4Addr>) {
         let message = match Message::parse(bytes) {
             Ok(m) => m,
             Err(e) => {
@@ -669,15 +767,8 @@ impl Server {
             link_address: None,
             local_address: local,
         };
-        let Some(reply) = self.answer(&incoming, changes) else {
+        let Some((reply, waits)) = self.answer(&incoming) else {
             return;
-        };
-        let bytes = match reply.message.to_bytes(&reply.settings) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                warn!("cannot encode a reply: {e}");
-                return;
-            }
         };
         let to = match reply.destination {
             Destination::Relay(giaddr) if giaddr == *from.ip() => from,
@@ -685,7 +776,23 @@ impl Server {
             Destination::Client(ciaddr) => SocketAddrV4::new(ciaddr, CLIENT_PORT),
             Destination::Broadcast | Destination::Hardware { .. } => from,
         };
-        outgoing.push(Outgoing::Datagram { bytes, to });
+        let (message, settings) = (&reply.message, &reply.settings);
+        let queued = message.emitted_len(settings).and_then(|len| {
+            self.queue(waits)
+                .push(Target::Datagram(to), len, |buf| message.emit(buf, settings))
+        });
+        if let Err(e) = queued {
+            warn!("cannot encode a reply: {e}");
+        }
+    }
+
+    /// The replies that wait for the batch's sync, or those that leave at once.
+    fn queue(&mut self, waits: bool) -> &mut Replies {
+        if waits {
+            &mut self.later
+        } else {
+            &mut self.now
+        }
     }
 
     /// Our address towards a relay: the bound address, or the one the routing table picks.
@@ -707,22 +814,26 @@ impl Server {
     }
 
     /// Runs the input function; applies its lease changes at once (later requests in the
-    /// batch must see them) and queues them for the journal.
-    fn answer(&mut self, incoming: &Incoming<'_>, changes: &mut Vec<Lease>) -> Option<Reply> {
+    /// batch must see them) and queues the durable ones for the journal. Returns the reply
+    /// (its changes taken out) and whether it waits for the batch's sync.
+    fn answer(&mut self, incoming: &Incoming<'_>) -> Option<(Reply, bool)> {
         let request = incoming.message;
         self.counters.received(request.message_type());
         match input(&self.policy, &self.leases, incoming, now()) {
-            Outcome::Reply(reply) => {
+            Outcome::Reply(mut reply) => {
                 log_exchange(request, &reply);
                 self.counters.replied(reply.message.message_type());
-                for lease in &reply.changes {
+                let waits = waits_for_sync(&reply);
+                for lease in std::mem::take(&mut reply.changes) {
                     self.leases.apply(lease.clone());
+                    if lease.state != LeaseState::Offered {
+                        self.durable.push(lease);
+                    }
                 }
-                changes.extend(reply.changes.iter().cloned());
-                Some(reply)
+                Some((reply, waits))
             }
             Outcome::Update(update) => {
-                for lease in &update {
+                for lease in update {
                     info!(
                         "{} {} from {} ({:?})",
                         kind_name(request),
@@ -731,8 +842,10 @@ impl Server {
                         lease.state
                     );
                     self.leases.apply(lease.clone());
+                    if lease.state != LeaseState::Offered {
+                        self.durable.push(lease);
+                    }
                 }
-                changes.extend(update);
                 None
             }
             Outcome::Silence(why) => {
@@ -756,8 +869,8 @@ impl Server {
         }
     }
 
-    /// Frames a reply for a client on a served link.
-    fn link_reply(&self, link: usize, reply: &Reply) -> Option<Outgoing> {
+    /// Frames a reply for a client on a served link and queues it.
+    fn queue_frame(&mut self, link: usize, reply: Reply, waits: bool) {
         let here = &self.links[link];
         let chaddr = reply.message.chaddr.mac();
         let (dst_ip, dst_mac) = match reply.destination {
@@ -766,29 +879,40 @@ impl Server {
                 (address, chaddr.map_or(MacAddr::BROADCAST, MacAddr))
             }
             Destination::Client(ciaddr) => (ciaddr, chaddr.map_or(MacAddr::BROADCAST, MacAddr)),
-            Destination::Relay(_) => return None, // relayed requests are answered over UDP
+            Destination::Relay(_) => return, // relayed requests are answered over UDP
         };
+        let (src_mac, src_ip) = (MacAddr(here.interface.mac), here.address);
+        let target = Target::Frame {
+            link,
+            mac: dst_mac.0,
+        };
+        let Reply {
+            message, settings, ..
+        } = reply;
         let packet = Packet {
-            src_mac: MacAddr(here.interface.mac),
+            src_mac,
             dst_mac,
-            src_ip: here.address,
+            src_ip,
             dst_ip,
             src_port: SERVER_PORT,
             dst_port: CLIENT_PORT,
-            message: reply.message.clone(),
+            message,
         };
-        match packet.to_bytes(&reply.settings) {
-            Ok(bytes) => Some(Outgoing::Frame {
-                link,
-                bytes,
-                mac: dst_mac.0,
-            }),
-            Err(e) => {
-                warn!("cannot encode a reply: {e}");
-                None
-            }
+        let queue = self.queue(waits);
+        let queued = packet
+            .emitted_len(&settings)
+            .and_then(|len| queue.push(target, len, |buf| packet.emit(buf, &settings)));
+        if let Err(e) = queued {
+            warn!("cannot encode a reply: {e}");
         }
     }
+}
+
+/// True when a reply must wait for the batch's sync: a DHCPACK promises a lease, and any
+/// reply that changed a durable record depends on it. Offers and NAKs leave at once.
+fn waits_for_sync(reply: &Reply) -> bool {
+    reply.message.message_type() == Some(MessageType::ACK)
+        || reply.changes.iter().any(|l| l.state != LeaseState::Offered)
 }
 
 /// Where `giaddr` lies in a BOOTP message.

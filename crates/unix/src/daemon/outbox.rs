@@ -1,0 +1,267 @@
+//! Replies on their way out: encoded into one buffer per batch, and sent with as few system
+//! calls as the sockets allow.
+
+use std::net::{SocketAddrV4, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use charrua_wire::EmitError;
+use tracing::warn;
+
+use crate::sys::{self, Mmsg, PacketSocket};
+
+/// Where one reply goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A UDP datagram (the bytes are a DHCP message).
+    Datagram(SocketAddrV4),
+    /// An Ethernet frame on the packet socket of link `link`, to `mac`.
+    Frame {
+        /// Index of the link among the daemon's links.
+        link: usize,
+        /// Ethernet destination.
+        mac: [u8; 6],
+    },
+}
+
+/// Encoded replies, back to back in one buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Replies {
+    bytes: Vec<u8>,
+    /// Each reply's end in `bytes` and its target.
+    items: Vec<(usize, Target)>,
+}
+
+impl Replies {
+    /// Number of replies held.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when no reply is held.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Empties the buffer, keeping its memory for the next batch.
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.items.clear();
+    }
+
+    /// Adds a reply of at most `len` bytes, written by `encode` (which returns the length it
+    /// wrote). On an error nothing is added.
+    pub(crate) fn push(
+        &mut self,
+        target: Target,
+        len: usize,
+        encode: impl FnOnce(&mut [u8]) -> Result<usize, EmitError>,
+    ) -> Result<(), EmitError> {
+        let start = self.bytes.len();
+        self.bytes.resize(start + len, 0);
+        match encode(&mut self.bytes[start..]) {
+            Ok(written) => {
+                self.bytes.truncate(start + written.min(len));
+                self.items.push((self.bytes.len(), target));
+                Ok(())
+            }
+            Err(e) => {
+                self.bytes.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    /// The replies in order, with their bytes.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], Target)> {
+        let starts = std::iter::once(0).chain(self.items.iter().map(|&(end, _)| end));
+        starts
+            .zip(&self.items)
+            .map(|(start, &(end, target))| (&self.bytes[start..end], target))
+    }
+}
+
+/// The sockets replies leave through, with the buffers to batch them.
+pub(crate) struct Sender {
+    udp: Option<UdpSocket>,
+    links: Vec<(String, Arc<PacketSocket>)>,
+    batch: Mmsg,
+}
+
+/// How sending went.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sent {
+    /// Replies handed to the kernel.
+    pub(crate) sent: usize,
+    /// Replies that could not be sent.
+    pub(crate) failed: usize,
+}
+
+/// Datagrams per `sendmmsg` call.
+const BATCH: usize = 64;
+
+impl Sender {
+    /// A sender over the UDP socket (if any) and the links' packet sockets, named for
+    /// messages.
+    pub(crate) fn new(udp: Option<UdpSocket>, links: Vec<(String, Arc<PacketSocket>)>) -> Self {
+        Sender {
+            udp,
+            links,
+            batch: Mmsg::new(BATCH),
+        }
+    }
+
+    /// Sends every reply; frames one by one, datagrams in batches.
+    pub(crate) fn send(&mut self, replies: &Replies) -> Sent {
+        let mut result = Sent::default();
+        let mut queued = 0;
+        for (bytes, target) in replies.iter() {
+            match target {
+                Target::Frame { link, mac } => {
+                    let Some((name, socket)) = self.links.get(link) else {
+                        result.failed += 1;
+                        continue;
+                    };
+                    match socket.send(bytes, mac) {
+                        Ok(()) => result.sent += 1,
+                        Err(e) => {
+                            warn!("cannot send a reply on {name}: {e}");
+                            result.failed += 1;
+                        }
+                    }
+                }
+                Target::Datagram(to) => {
+                    let len = bytes.len().min(sys::DATAGRAM);
+                    self.batch.buffer(queued)[..len].copy_from_slice(&bytes[..len]);
+                    self.batch.set(queued, len, to);
+                    queued += 1;
+                    if queued == self.batch.capacity() {
+                        self.flush(queued, &mut result);
+                        queued = 0;
+                    }
+                }
+            }
+        }
+        self.flush(queued, &mut result);
+        result
+    }
+
+    /// Sends the first `count` datagrams of the batch, waiting briefly when the socket
+    /// buffer is full.
+    fn flush(&mut self, count: usize, result: &mut Sent) {
+        if count == 0 {
+            return;
+        }
+        let Some(socket) = &self.udp else {
+            result.failed += count;
+            return;
+        };
+        let mut sent = 0;
+        let mut stalls = 0;
+        while sent < count {
+            match self.batch.send(socket, sent, count) {
+                Ok(n) if n > 0 => sent += n,
+                outcome => {
+                    stalls += 1;
+                    let writable = matches!(sys::wait_writable(socket.as_raw_fd(), 10), Ok(true));
+                    if stalls > 3 || !writable {
+                        if let Err(e) = outcome {
+                            warn!("cannot send replies over UDP: {e}");
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        result.sent += sent;
+        result.failed += count - sent;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn to(port: u16) -> Target {
+        Target::Datagram(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+    }
+
+    #[test]
+    fn keeps_each_reply_with_its_own_bytes_and_target() {
+        let mut replies = Replies::default();
+        replies
+            .push(to(1), 8, |buf| {
+                buf[..3].copy_from_slice(b"abc");
+                Ok(3)
+            })
+            .unwrap();
+        let failed = replies.push(to(2), 4, |_| {
+            Err(EmitError::BufferTooSmall {
+                needed: 9,
+                available: 4,
+            })
+        });
+        assert!(failed.is_err());
+        replies
+            .push(to(3), 2, |buf| {
+                buf.copy_from_slice(b"de");
+                Ok(2)
+            })
+            .unwrap();
+        let got: Vec<(&[u8], Target)> = replies.iter().collect();
+        assert_eq!(got, vec![(&b"abc"[..], to(1)), (&b"de"[..], to(3))]);
+        replies.clear();
+        assert!(replies.is_empty());
+        assert_eq!(replies.iter().count(), 0);
+    }
+
+    #[test]
+    fn sends_datagrams_in_batches_larger_than_one_call() {
+        let server = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let receiver = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let std::net::SocketAddr::V4(address) = receiver.local_addr().unwrap() else {
+            panic!("IPv4 socket with an IPv6 address");
+        };
+        receiver
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut replies = Replies::default();
+        let count = BATCH * 2 + 5;
+        for i in 0..count {
+            let tag = u16::try_from(i).unwrap().to_be_bytes();
+            replies
+                .push(Target::Datagram(address), 2, |buf| {
+                    buf.copy_from_slice(&tag);
+                    Ok(2)
+                })
+                .unwrap();
+        }
+        let mut sender = Sender::new(Some(server), Vec::new());
+        let result = sender.send(&replies);
+        assert_eq!(
+            result,
+            Sent {
+                sent: count,
+                failed: 0
+            }
+        );
+        let mut buf = [0u8; 16];
+        for i in 0..count {
+            let n = receiver.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &u16::try_from(i).unwrap().to_be_bytes());
+        }
+    }
+
+    #[test]
+    fn counts_frames_for_an_unknown_link_as_failed() {
+        let mut replies = Replies::default();
+        let frame = Target::Frame {
+            link: 3,
+            mac: [0xff; 6],
+        };
+        replies.push(frame, 1, |_| Ok(1)).unwrap();
+        let mut sender = Sender::new(None, Vec::new());
+        assert_eq!(sender.send(&replies), Sent { sent: 0, failed: 1 });
+    }
+}
