@@ -777,10 +777,13 @@ impl Server {
             Destination::Broadcast | Destination::Hardware { .. } => from,
         };
         let (message, settings) = (&reply.message, &reply.settings);
-        let queued = message.emitted_len(settings).and_then(|len| {
-            self.queue(waits)
-                .push(Target::Datagram(to), len, |buf| message.emit(buf, settings))
-        });
+        // Room for the largest datagram rather than the exact length, which would take a
+        // second layout pass; what is not written is given back.
+        let queued = self
+            .queue(waits)
+            .push(Target::Datagram(to), sys::DATAGRAM, |buf| {
+                message.emit(buf, settings)
+            });
         if let Err(e) = queued {
             warn!("cannot encode a reply: {e}");
         }
