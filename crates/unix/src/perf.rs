@@ -101,8 +101,8 @@ struct Exchange {
     server_mac: [u8; 6],
 }
 
-/// Messages in a batch: one `sendmmsg` or `recvmmsg` moves up to this many.
-const BATCH: usize = 64;
+/// Messages in a batch: one send or receive call moves up to this many.
+const BATCH: usize = sys::MAX_SEGMENTS;
 
 /// The socket messages leave by and answers come back on, with its batches.
 enum Link {
@@ -112,6 +112,9 @@ enum Link {
         server: SocketAddrV4,
         out: Mmsg,
         inbox: Mmsg,
+        /// Whether sends go as one segmented datagram (UDP GSO): true until the path
+        /// refuses one.
+        segmented: bool,
     },
     /// A packet socket on an interface, as the clients.
     Frames {
@@ -156,7 +159,24 @@ impl Link {
     /// Sends outgoing slots `start..end`; returns how many went.
     fn send(&mut self, start: usize, end: usize) -> io::Result<usize> {
         match self {
-            Link::Udp { socket, out, .. } => out.send(socket, start, end),
+            Link::Udp {
+                socket,
+                out,
+                server,
+                segmented,
+                ..
+            } => {
+                // Every template has the same length, so a batch is one segmented send;
+                // where the path cannot segment, one sendmmsg carries it.
+                if *segmented {
+                    match out.send_segmented(socket, start, end, *server) {
+                        Ok(n) => return Ok(n),
+                        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {}
+                        Err(_) => *segmented = false,
+                    }
+                }
+                out.send(socket, start, end)
+            }
             Link::Frames { socket, out, .. } => out.send(socket, start, end),
         }
     }
@@ -271,6 +291,7 @@ fn relay_link(args: &Args) -> io::Result<(Link, Framing)> {
         server: args.server,
         out: Mmsg::new(BATCH),
         inbox: Mmsg::new(BATCH),
+        segmented: true,
     };
     Ok((link, Framing::Relay { giaddr }))
 }
@@ -454,7 +475,8 @@ impl Run<'_> {
         let _ = io::stderr().flush();
     }
 
-    /// Reads every waiting answer, a batch at a time, and sends what they call for.
+    /// Reads every waiting answer, a batch at a time, and queues what they call for; the
+    /// queue leaves with the exchanges the loop starts next, in one send.
     fn receive(&mut self, timeout: Duration) -> io::Result<()> {
         loop {
             let got = self.link.recv()?;
@@ -470,7 +492,6 @@ impl Run<'_> {
                     None => self.tally.unexpected += 1,
                 }
             }
-            self.flush();
             if got < self.link.capacity() {
                 return Ok(());
             }
