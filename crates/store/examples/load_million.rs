@@ -1,23 +1,37 @@
-//! Times reading a lease file of many leases.
+//! Times what `charruad` does with a journal of many leases before it serves again.
 //!
 //! `cargo run --release -p charrua-store --example load_million [COUNT] [SAVE_TO]`
 //!
-//! Builds COUNT leases (default 1,000,000) in 10.0.0.0/8, writes them as `dhcpd.leases` text,
-//! and times [`charrua_store::read`] over it, three times. With SAVE_TO, also saves the text
-//! there, for other readers to be timed on the same file.
+//! Builds COUNT leases (default 1,000,000) in 10.0.0.0/8 and writes them as a journal, to
+//! SAVE_TO when given (and left there, for other readers to be timed on the same file) or
+//! to a temporary directory. Then, three times over, it times:
+//!
+//! - parse: [`charrua_store::read_bytes`] over the text already in memory;
+//! - load: [`Journal::open`] and [`LeaseStore::load`], which read the file and parse it;
+//! - index: building the server's lease database as the daemon does at start:
+//!   [`Leases::new`], [`Leases::set_ranges`] with one /8 range, then [`Leases::apply`] of
+//!   each loaded lease.
+//!
+//! Each line gives the wall time and the process's CPU time (all threads), which tells how
+//! much of the wall time other work on the machine took; the last lines give the medians.
 
 use std::net::Ipv4Addr;
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
+use charrua_server::Leases;
 use charrua_server::leases::{Lease, LeaseState};
+use charrua_store::{Journal, LeaseStore};
 use charrua_wire::{HardwareAddress, HardwareType, Text};
+
+const RUNS: usize = 3;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let count: u32 = args
         .next()
         .map_or(1_000_000, |n| n.parse().expect("COUNT is a number"));
-    let save_to = args.next();
+    let save_to = args.next().map(PathBuf::from);
 
     let start = 1_796_288_400;
     let leases: Vec<Lease> = (0..count)
@@ -25,7 +39,7 @@ fn main() {
             let [_, a, b, c] = n.to_be_bytes();
             Lease {
                 address: Ipv4Addr::from(0x0a00_0000 + n),
-                client_id: Some(vec![1, 2, 0, 0, a, b, c]),
+                client_id: Some(vec![1, 2, 0, 0, a, b, c].into()),
                 hardware: Some((
                     HardwareType::ETHERNET,
                     HardwareAddress::ethernet([2, 0, 0, a, b, c]),
@@ -50,16 +64,89 @@ fn main() {
         text.len() / 1_000_000,
         built.elapsed()
     );
-    if let Some(path) = save_to {
-        std::fs::write(&path, &text).expect("SAVE_TO is writable");
-    }
+    let temporary = tempfile::tempdir().expect("a temporary directory");
+    let path = save_to.unwrap_or_else(|| temporary.path().join("dhcpd.leases"));
+    std::fs::write(&path, &text).expect("the journal is writable");
+    let expected = leases.len();
+    drop(leases);
 
-    for _ in 0..3 {
-        let began = Instant::now();
-        let loaded = charrua_store::read(&text);
-        let took = began.elapsed();
-        assert_eq!(loaded.leases.len(), leases.len());
+    let mut parse = Vec::new();
+    let mut load = Vec::new();
+    let mut index = Vec::new();
+    for _ in 0..RUNS {
+        let (loaded, took) = timed(|| charrua_store::read_bytes(text.as_bytes()));
+        assert_eq!(loaded.leases.len(), expected);
         assert!(loaded.problems.is_empty());
-        println!("read {} leases in {took:.2?}", loaded.leases.len());
+        drop(loaded);
+        println!("parse {expected} leases:  {}", show(took));
+        parse.push(took);
+
+        let (loaded, took) = timed(|| {
+            let mut journal = Journal::open(&path).expect("the journal opens");
+            journal.load().expect("the journal loads")
+        });
+        assert_eq!(loaded.leases.len(), expected);
+        println!("load {expected} leases:   {}", show(took));
+        load.push(took);
+
+        let (database, took) = timed(|| {
+            let mut database = Leases::new();
+            let range = (Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(10, 255, 255, 255));
+            database.set_ranges(&[range], &[]);
+            for lease in loaded.leases {
+                database.apply(lease);
+            }
+            database
+        });
+        assert_eq!(database.len(), expected);
+        println!("index {expected} leases:  {}", show(took));
+        index.push(took);
     }
+    let median = |times: &mut Vec<(Duration, Duration)>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let (load, index) = (median(&mut load), median(&mut index));
+    println!("median parse:         {}", show(median(&mut parse)));
+    println!("median load:          {}", show(load));
+    println!("median index:         {}", show(index));
+    println!(
+        "median load + index:  {:.2?} wall",
+        load.0.saturating_add(index.0)
+    );
+}
+
+/// Runs `f`, and measures its wall time and the process's CPU time.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, (Duration, Duration)) {
+    let (began, cpu) = (Instant::now(), cpu_time());
+    let out = f();
+    let took = (began.elapsed(), cpu_time().saturating_sub(cpu));
+    (out, took)
+}
+
+fn show((wall, cpu): (Duration, Duration)) -> String {
+    format!("{wall:>9.2?} wall, {cpu:>9.2?} CPU")
+}
+
+/// The CPU time of every thread of the process so far (user and system), from
+/// `/proc/self/stat`, in the kernel's clock ticks (assumed to be 100 a second); zero where
+/// there is no such file.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are the 14th and 15th fields; the name was the 2nd.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }

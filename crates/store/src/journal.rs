@@ -396,7 +396,7 @@ impl Journal {
 
 impl LeaseStore for Journal {
     fn load(&mut self) -> Result<Loaded, StoreError> {
-        let bytes = fs::read(&self.path).map_err(|e| StoreError::new(&self.path, "read", e))?;
+        let bytes = read_whole(&self.path).map_err(|e| StoreError::new(&self.path, "read", e))?;
         let mut loaded = read_bytes(&bytes);
         for problem in &mut loaded.problems {
             problem.path = Some(self.path.clone());
@@ -574,6 +574,65 @@ impl Compacted {
     }
 }
 
+/// Files at least this large are read on several threads.
+const PARALLEL_READ_BYTES: usize = 8 << 20;
+
+/// Reads a whole file in one buffer; a large one in as many pieces as the machine runs
+/// threads at once, each copied from the page cache by its own thread.
+#[cfg(unix)]
+fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt as _;
+
+    let mut file = File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if len < PARALLEL_READ_BYTES || threads < 2 || len == usize::MAX {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        return Ok(bytes);
+    }
+    let mut bytes = vec![0u8; len];
+    let piece = len.div_ceil(threads);
+    let read = std::thread::scope(|scope| {
+        let file = &file;
+        let readers: Vec<_> = bytes
+            .chunks_mut(piece)
+            .enumerate()
+            .map(|(n, buffer)| {
+                let offset = as_u64(n * piece);
+                scope.spawn(move || file.read_exact_at(buffer, offset))
+            })
+            .collect();
+        // The scope waits for every reader, even after an error.
+        readers.into_iter().try_for_each(|reader| {
+            reader
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        })
+    });
+    match read {
+        // The file may have grown since its length was taken.
+        Ok(()) => {
+            file.seek(SeekFrom::Start(as_u64(len)))?;
+            file.read_to_end(&mut bytes)?;
+        }
+        // It shrank: read it again, in one go.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            bytes.clear();
+            file.seek(SeekFrom::Start(0))?;
+            file.read_to_end(&mut bytes)?;
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(bytes)
+}
+
+/// Reads a whole file in one buffer.
+#[cfg(not(unix))]
+fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+    fs::read(path)
+}
+
 fn as_u64(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
@@ -632,6 +691,19 @@ mod tests {
         let loaded = read_bytes(&on_disk);
         assert_eq!(loaded.leases, [active(1), active(2)]);
         assert!(!journal.torn_tail);
+    }
+
+    #[test]
+    fn reads_a_large_file_in_pieces_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DEFAULT_NAME);
+        let bytes: Vec<u8> = (0..PARALLEL_READ_BYTES + 12_345)
+            .map(|n| u8::try_from(n % 251).unwrap())
+            .collect();
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_whole(&path).unwrap(), bytes);
+        fs::write(&path, &bytes[..1000]).unwrap();
+        assert_eq!(read_whole(&path).unwrap(), &bytes[..1000]);
     }
 
     #[test]

@@ -7,8 +7,16 @@
 //! A record that cannot be read is reported as a [`Problem`] and skipped: reading goes on at
 //! the next line that begins with a top-level keyword (`lease`, `host`, `failover` …), so a
 //! torn or corrupt record costs that record only.
+//!
+//! Two things make a large file quick to read, without changing what is read:
+//!
+//! - [`fast`]: records laid out as this crate (and ISC dhcpd) writes them are read straight
+//!   from the bytes, without the scanner's tokens; any other record is left to the parser.
+//! - [`parallel`]: a large text is cut at record starts and read in parts on several
+//!   threads, then joined in file order.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::Ipv4Addr;
 
 use charrua_server::leases::{INFINITE, Lease, LeaseState, Time};
@@ -16,6 +24,9 @@ use charrua_wire::{HardwareAddress, HardwareType, Text};
 
 use crate::time::{Civil, days_in_month, from_civil};
 use crate::{Level, Loaded, Problem};
+
+mod fast;
+mod parallel;
 
 /// The last year read in the calendar format; later times are written as `epoch N`.
 const MAX_YEAR: i64 = 999_999;
@@ -45,19 +56,27 @@ pub fn read(text: &str) -> Loaded {
 }
 
 /// As [`read`], for text that may not be UTF-8 (strings are byte strings in this format).
+///
+/// A large text is read in parts, on as many threads as the machine runs at once, and the
+/// parts joined in file order: the result is the same.
 pub fn read_bytes(text: &[u8]) -> Loaded {
-    let mut parser = Parser {
-        lex: Lexer {
-            src: text,
-            pos: 0,
-            line: 1,
-            line_start: 0,
-        },
-        loaded: Loaded::default(),
-        index: HashMap::new(),
-    };
+    parallel::read(text)
+}
+
+/// Reads the text on this thread alone.
+fn read_serial(text: &[u8]) -> Loaded {
+    let mut parser = Parser::new(text, Place::START, text.len());
     parser.run();
     parser.loaded
+}
+
+impl Place {
+    /// The start of the text.
+    const START: Place = Place {
+        pos: 0,
+        line: 1,
+        line_start: 0,
+    };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,23 +267,126 @@ fn bad(token: &Token<'_>, message: String) -> Bad {
     }
 }
 
+/// Where each address's lease sits in a list of leases.
+type AddressIndex = HashMap<u32, usize, BuildHasherDefault<AddressHasher>>;
+
+/// A hash of an address (a `u32`) in one multiplication. The addresses in a lease file are
+/// the server's own, not chosen by whoever could flood a table.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(HASH_FACTOR);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(HASH_FACTOR);
+    }
+
+    fn finish(&self) -> u64 {
+        // Table slots come from the low bits, which alone depend only on the low bits of
+        // the address: fold the high half in.
+        self.0 ^ (self.0 >> 32)
+    }
+}
+
+/// The shortest a lease record usually is, in bytes: this crate writes 200 or more.
+const SHORT_RECORD_BYTES: usize = 160;
+
+/// Puts a lease in the list, in place of the address's earlier one if there is one.
+fn keep_last(leases: &mut Vec<Lease>, index: &mut AddressIndex, lease: Lease) {
+    match index.entry(u32::from(lease.address)) {
+        std::collections::hash_map::Entry::Occupied(slot) => leases[*slot.get()] = lease,
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(leases.len());
+            leases.push(lease);
+        }
+    }
+}
+
+/// An empty index with room for the addresses of `bytes` of text, so that it seldom grows.
+fn index_for(bytes: usize) -> AddressIndex {
+    AddressIndex::with_capacity_and_hasher(bytes / SHORT_RECORD_BYTES, Default::default())
+}
+
+/// 2^64 divided by the golden ratio, odd: multiplying by it spreads nearby numbers apart.
+const HASH_FACTOR: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The scanner's place in the text: where it is, and the line it is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Place {
+    pos: usize,
+    line: usize,
+    /// Byte offset where the line begins.
+    line_start: usize,
+}
+
 struct Parser<'a> {
     lex: Lexer<'a>,
+    /// Top-level statements are read while they begin before this offset; one that begins
+    /// before it is read whole, even past it.
+    stop: usize,
+    /// Whether records in the layout this crate writes take the fast path.
+    fast: bool,
+    /// What the fast path keeps from one record to the next.
+    scratch: fast::Scratch,
     loaded: Loaded,
-    /// Where each address's lease sits in `loaded.leases`.
-    index: HashMap<u32, usize>,
+    /// Where each address's lease sits in `loaded.leases`; without it, every record is
+    /// kept, in file order.
+    index: Option<AddressIndex>,
 }
 
 impl<'a> Parser<'a> {
+    /// A parser of `src` from `from` (the start of a line) up to `stop`.
+    fn new(src: &'a [u8], from: Place, stop: usize) -> Self {
+        Parser {
+            lex: Lexer {
+                src,
+                pos: from.pos,
+                line: from.line,
+                line_start: from.line_start,
+            },
+            stop,
+            fast: true,
+            scratch: fast::Scratch::default(),
+            loaded: Loaded::default(),
+            index: Some(index_for(stop.saturating_sub(from.pos))),
+        }
+    }
+
+    /// Where the scanner is.
+    fn place(&self) -> Place {
+        Place {
+            pos: self.lex.pos,
+            line: self.lex.line,
+            line_start: self.lex.line_start,
+        }
+    }
+
+    /// Reads top-level statements until the next one would begin at `stop` or later, or at
+    /// the end of the text; the scanner is left at its first token.
     fn run(&mut self) {
         loop {
+            self.lex.skip_blank();
+            if self.lex.pos >= self.stop {
+                return;
+            }
             let token = self.lex.next();
             let result = match token.kind {
                 Kind::Eof => return,
                 Kind::Semi => Ok(()),
                 Kind::Atom(b"lease") => {
                     self.loaded.records += 1;
-                    self.lease(&token).map(|lease| self.keep(lease))
+                    match self.fast_lease() {
+                        Some(lease) => {
+                            self.keep(lease);
+                            Ok(())
+                        }
+                        None => self.lease(&token).map(|lease| self.keep(lease)),
+                    }
                 }
                 Kind::Atom(b"authoring-byte-order") => self.byte_order(),
                 Kind::Atom(b"server-duid") => self.server_duid(),
@@ -287,15 +409,24 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Reads a record in the layout [`write_lease`](crate::write_lease) gives it, from just
+    /// after its `lease` keyword, as [`Parser::lease`] would; `None`, with nothing read, for
+    /// anything else, which is left to [`Parser::lease`].
+    fn fast_lease(&mut self) -> Option<Lease> {
+        if !self.fast {
+            return None;
+        }
+        let record = fast::lease_record(self.lex.src, self.lex.pos, &mut self.scratch)?;
+        self.lex.pos = record.end;
+        self.lex.line += record.newlines;
+        self.lex.line_start = record.last_line;
+        Some(record.lease)
+    }
+
     fn keep(&mut self, lease: Lease) {
-        match self.index.entry(u32::from(lease.address)) {
-            std::collections::hash_map::Entry::Occupied(slot) => {
-                self.loaded.leases[*slot.get()] = lease;
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(self.loaded.leases.len());
-                self.loaded.leases.push(lease);
-            }
+        match &mut self.index {
+            Some(index) => keep_last(&mut self.loaded.leases, index, lease),
+            None => self.loaded.leases.push(lease),
         }
     }
 
@@ -479,7 +610,10 @@ impl<'a> Parser<'a> {
                     self.binding_state().map_err(in_lease)?;
                 }
                 b"hardware" => lease.hardware = Some(self.hardware().map_err(in_lease)?),
-                b"uid" => lease.client_id = Some(self.bytes("a client id").map_err(in_lease)?),
+                b"uid" => {
+                    let id = self.bytes("a client id").map_err(in_lease)?;
+                    lease.client_id = Some(id.into());
+                }
                 b"client-hostname" => {
                     let name = self.bytes("a host name").map_err(in_lease)?;
                     lease.hostname = Some(Text::new(name));
@@ -528,53 +662,20 @@ impl<'a> Parser<'a> {
             weekday => {
                 let (date, date_token) = self.atom("a date")?;
                 let (clock, clock_token) = self.atom("a time of day")?;
-                // The weekday is redundant: it is checked to be a number, then ignored.
-                if number(weekday).is_none() {
-                    return Err(bad(&token, format!("bad weekday {}", token.describe())));
-                }
-                let Some([year, month, day]) = fields(date, b'/') else {
-                    return Err(bad(
-                        &date_token,
-                        format!("bad date {}", date_token.describe()),
-                    ));
-                };
-                let Some([hour, minute, second]) = fields(clock, b':') else {
-                    let found = clock_token.describe();
-                    return Err(bad(&clock_token, format!("bad time of day {found}")));
-                };
-                // Out-of-range values become 0, which the checks below refuse.
-                let [year, month, day] = [year, month, day].map(|n| {
-                    i64::try_from(n)
-                        .ok()
-                        .filter(|&n| n <= MAX_YEAR)
-                        .unwrap_or(0)
-                });
-                let valid_day =
-                    (1..=12).contains(&month) && (1..=days_in_month(year, month)).contains(&day);
-                if year < 1970 || !valid_day {
-                    return Err(bad(
-                        &date_token,
-                        format!("bad date {}", date_token.describe()),
-                    ));
-                }
-                if hour > 23 || minute > 59 || second > 60 {
-                    let found = clock_token.describe();
-                    return Err(bad(&clock_token, format!("bad time of day {found}")));
-                }
-                let civil = Civil {
-                    weekday: 0,
-                    year,
-                    month,
-                    day,
-                    hour,
-                    minute,
-                    second,
-                };
-                from_civil(&civil).ok_or_else(|| {
-                    bad(
-                        &date_token,
-                        format!("date {} out of range", date_token.describe()),
-                    )
+                calendar_time(weekday, date, clock).map_err(|fault| match fault {
+                    TimeFault::Weekday => bad(&token, format!("bad weekday {}", token.describe())),
+                    TimeFault::Date => {
+                        let found = date_token.describe();
+                        bad(&date_token, format!("bad date {found}"))
+                    }
+                    TimeFault::Clock => {
+                        let found = clock_token.describe();
+                        bad(&clock_token, format!("bad time of day {found}"))
+                    }
+                    TimeFault::OutOfRange => {
+                        let found = date_token.describe();
+                        bad(&date_token, format!("date {found} out of range"))
+                    }
                 })?
             }
         };
@@ -584,16 +685,9 @@ impl<'a> Parser<'a> {
 
     fn binding_state(&mut self) -> Step<LeaseState> {
         let (name, token) = self.atom("a binding state")?;
-        let state = match name {
-            b"active" | b"bootp" | b"reserved" => LeaseState::Active,
-            b"free" | b"backup" | b"reset" => LeaseState::Free,
-            b"expired" => LeaseState::Expired,
-            b"released" => LeaseState::Released,
-            b"abandoned" => LeaseState::Abandoned,
-            _ => {
-                let found = token.describe();
-                return Err(bad(&token, format!("unknown binding state {found}")));
-            }
+        let Some(state) = binding_state(name) else {
+            let found = token.describe();
+            return Err(bad(&token, format!("unknown binding state {found}")));
         };
         self.semicolon()?;
         Ok(state)
@@ -602,15 +696,9 @@ impl<'a> Parser<'a> {
     /// `TYPE XX:XX:…;` or `TYPE;` (no address).
     fn hardware(&mut self) -> Step<(HardwareType, HardwareAddress)> {
         let (name, token) = self.atom("a hardware type")?;
-        let htype = match name {
-            b"ethernet" => HardwareType::ETHERNET,
-            b"token-ring" => HardwareType::IEEE802,
-            b"fddi" => HardwareType(8),
-            b"infiniband" => HardwareType::INFINIBAND,
-            _ => {
-                let found = token.describe();
-                return Err(bad(&token, format!("unknown hardware type {found}")));
-            }
+        let Some(htype) = hardware_type(name) else {
+            let found = token.describe();
+            return Err(bad(&token, format!("unknown hardware type {found}")));
         };
         let token = self.lex.next();
         let address = match token.kind {
@@ -625,10 +713,102 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The state a `binding state` name stands for.
+fn binding_state(name: &[u8]) -> Option<LeaseState> {
+    Some(match name {
+        b"active" | b"bootp" | b"reserved" => LeaseState::Active,
+        b"free" | b"backup" | b"reset" => LeaseState::Free,
+        b"expired" => LeaseState::Expired,
+        b"released" => LeaseState::Released,
+        b"abandoned" => LeaseState::Abandoned,
+        _ => return None,
+    })
+}
+
+/// The hardware type a `hardware` statement names.
+fn hardware_type(name: &[u8]) -> Option<HardwareType> {
+    Some(match name {
+        b"ethernet" => HardwareType::ETHERNET,
+        b"token-ring" => HardwareType::IEEE802,
+        b"fddi" => HardwareType(8),
+        b"infiniband" => HardwareType::INFINIBAND,
+        _ => return None,
+    })
+}
+
 /// Puts the lease's address in front of a problem found inside its record.
 fn prefix(mut failure: Bad, address: Ipv4Addr) -> Bad {
     failure.problem.message = format!("lease {address}: {}", failure.problem.message);
     failure
+}
+
+/// Which part of a calendar time is wrong.
+enum TimeFault {
+    Weekday,
+    Date,
+    Clock,
+    OutOfRange,
+}
+
+/// The time of `W YYYY/MM/DD HH:MM:SS` (UTC), given its three atoms. The weekday is
+/// redundant: it is checked to be a number, then ignored.
+fn calendar_time(weekday: &[u8], date: &[u8], clock: &[u8]) -> Result<Time, TimeFault> {
+    if number(weekday).is_none() {
+        return Err(TimeFault::Weekday);
+    }
+    let date = fields(date, b'/').ok_or(TimeFault::Date)?;
+    let clock = fields(clock, b':').ok_or(TimeFault::Clock)?;
+    let date = valid_date(date)?;
+    let seconds = seconds_of_day(clock)?;
+    midnight(date)?
+        .checked_add(seconds)
+        .ok_or(TimeFault::OutOfRange)
+}
+
+/// A date that exists, from 1970 to the year 999,999.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Date {
+    year: i64,
+    month: i64,
+    day: i64,
+}
+
+/// The date of year, month and day numbers, if it exists and is in the years read.
+fn valid_date(numbers: [u64; 3]) -> Result<Date, TimeFault> {
+    // Out-of-range values become 0, which the checks below refuse.
+    let [year, month, day] = numbers.map(|n| {
+        i64::try_from(n)
+            .ok()
+            .filter(|&n| n <= MAX_YEAR)
+            .unwrap_or(0)
+    });
+    let valid_day = (1..=12).contains(&month) && (1..=days_in_month(year, month)).contains(&day);
+    if year < 1970 || !valid_day {
+        return Err(TimeFault::Date);
+    }
+    Ok(Date { year, month, day })
+}
+
+/// Seconds since midnight of hour, minute and second numbers (a leap second allowed).
+fn seconds_of_day([hour, minute, second]: [u64; 3]) -> Result<u64, TimeFault> {
+    if hour > 23 || minute > 59 || second > 60 {
+        return Err(TimeFault::Clock);
+    }
+    Ok(hour * 3600 + minute * 60 + second)
+}
+
+/// Seconds since the epoch at the start of the date (UTC).
+fn midnight(date: Date) -> Result<Time, TimeFault> {
+    let civil = Civil {
+        weekday: 0,
+        year: date.year,
+        month: date.month,
+        day: date.day,
+        hour: 0,
+        minute: 0,
+        second: 0,
+    };
+    from_civil(&civil).ok_or(TimeFault::OutOfRange)
 }
 
 /// A decimal number that fits a `u64`.
@@ -644,6 +824,29 @@ fn number(digits: &[u8]) -> Option<u64> {
 
 /// Three numbers separated by `sep`, as in `2026/12/03` or `14:00:00`.
 fn fields(text: &[u8], sep: u8) -> Option<[u64; 3]> {
+    // The common layouts, `YYYY/MM/DD` and `HH:MM:SS`, without splitting.
+    let d = |c: u8| c.wrapping_sub(b'0');
+    match *text {
+        [y0, y1, y2, y3, s0, m0, m1, s1, d0, d1]
+            if s0 == sep
+                && s1 == sep
+                && [y0, y1, y2, y3, m0, m1, d0, d1].iter().all(|&c| d(c) < 10) =>
+        {
+            let year = u64::from(d(y0)) * 1000
+                + u64::from(d(y1)) * 100
+                + u64::from(d(y2)) * 10
+                + u64::from(d(y3));
+            let two = |a: u8, b: u8| u64::from(d(a) * 10 + d(b));
+            return Some([year, two(m0, m1), two(d0, d1)]);
+        }
+        [a0, a1, s0, b0, b1, s1, c0, c1]
+            if s0 == sep && s1 == sep && [a0, a1, b0, b1, c0, c1].iter().all(|&c| d(c) < 10) =>
+        {
+            let two = |a: u8, b: u8| u64::from(d(a) * 10 + d(b));
+            return Some([two(a0, a1), two(b0, b1), two(c0, c1)]);
+        }
+        _ => {}
+    }
     let mut parts = text.split(|&c| c == sep);
     let mut out = [0u64; 3];
     for slot in &mut out {
@@ -653,28 +856,51 @@ fn fields(text: &[u8], sep: u8) -> Option<[u64; 3]> {
 }
 
 /// A dotted-quad IPv4 address.
+///
+/// Four decimal numbers of one to three digits each, up to 255, separated by dots.
 fn parse_ipv4(text: &[u8]) -> Option<Ipv4Addr> {
-    let mut parts = text.split(|&c| c == b'.');
     let mut octets = [0u8; 4];
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.len() > 3 {
+    let (mut part, mut value, mut digits) = (0, 0u32, 0);
+    for &c in text {
+        if c == b'.' {
+            if digits == 0 || part == 3 {
+                return None;
+            }
+            octets[part] = u8::try_from(value).ok()?;
+            (part, value, digits) = (part + 1, 0, 0);
+            continue;
+        }
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 || digits == 3 {
             return None;
         }
-        *octet = u8::try_from(number(part)?).ok()?;
+        value = value * 10 + u32::from(digit);
+        digits += 1;
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+    if digits == 0 || part != 3 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// Colon-separated hex bytes of one or two digits each, as in `1:a:ff`.
 fn colon_hex(text: &[u8]) -> Option<Vec<u8>> {
-    text.split(|&c| c == b':')
-        .map(|part| match part {
-            [a] => hex_digit(*a),
-            [a, b] => Some(hex_digit(*a)? * 16 + hex_digit(*b)?),
-            _ => None,
-        })
-        .collect()
+    let mut out = Vec::new();
+    colon_hex_into(text, &mut out)?;
+    Some(out)
+}
+
+/// As [`colon_hex`], appending to `out`.
+fn colon_hex_into(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    for part in text.split(|&c| c == b':') {
+        out.push(match *part {
+            [a] => hex_digit(a)?,
+            [a, b] => hex_digit(a)? * 16 + hex_digit(b)?,
+            _ => return None,
+        });
+    }
+    Some(())
 }
 
 fn hex_digit(c: u8) -> Option<u8> {
@@ -690,64 +916,306 @@ fn hex_digit(c: u8) -> Option<u8> {
 /// `\t`, `\n`, `\r`, `\b`, and a backslash before any other character for that character.
 fn unescape(raw: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(raw.len());
+    unescape_into(raw, &mut out)?;
+    Ok(out)
+}
+
+/// As [`unescape`], appending to `out`.
+fn unescape_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let mut i = 0;
     while let Some(&c) = raw.get(i) {
-        i += 1;
         if c != b'\\' {
             out.push(c);
+            i += 1;
             continue;
         }
         // The scanner never ends a string on a lone backslash.
-        let Some(&e) = raw.get(i) else {
+        if i + 1 == raw.len() {
             return Err("string ends in a backslash".into());
-        };
-        i += 1;
-        let byte = match e {
-            b'0'..=b'7' => {
-                let mut value = u32::from(e - b'0');
-                for _ in 0..2 {
-                    match raw.get(i) {
-                        Some(&d @ b'0'..=b'7') => {
-                            value = value * 8 + u32::from(d - b'0');
-                            i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                u8::try_from(value).map_err(|_| format!("octal escape \\{value:o} over 255"))?
-            }
-            b'x' => {
-                let mut value = 0u8;
-                let mut digits = 0;
-                while digits < 2 {
-                    match raw.get(i).and_then(|&d| hex_digit(d)) {
-                        Some(d) => {
-                            value = value * 16 + d;
-                            i += 1;
-                            digits += 1;
-                        }
-                        None => break,
-                    }
-                }
-                if digits == 0 {
-                    return Err("`\\x` without hex digits".into());
-                }
-                value
-            }
-            b't' => b'\t',
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b'b' => 8,
-            other => other,
-        };
+        }
+        let (byte, next) = escape(raw, i + 1)?;
         out.push(byte);
+        i = next;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Decodes the escape whose first character (after the backslash) is at `at`, which is in
+/// the text: the byte it stands for, and where the text goes on after it. Its digits are
+/// never a quote, a backslash or a line break, so it ends where the scanner's string goes
+/// on.
+fn escape(text: &[u8], at: usize) -> Result<(u8, usize), String> {
+    let Some(&e) = text.get(at) else {
+        return Err("string ends in a backslash".into());
+    };
+    let mut i = at + 1;
+    let byte = match e {
+        b'0'..=b'7' => {
+            let mut value = u32::from(e - b'0');
+            for _ in 0..2 {
+                match text.get(i) {
+                    Some(&d @ b'0'..=b'7') => {
+                        value = value * 8 + u32::from(d - b'0');
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+            u8::try_from(value).map_err(|_| format!("octal escape \\{value:o} over 255"))?
+        }
+        b'x' => {
+            let mut value = 0u8;
+            let mut digits = 0;
+            while digits < 2 {
+                match text.get(i).and_then(|&d| hex_digit(d)) {
+                    Some(d) => {
+                        value = value * 16 + d;
+                        i += 1;
+                        digits += 1;
+                    }
+                    None => break,
+                }
+            }
+            if digits == 0 {
+                return Err("`\\x` without hex digits".into());
+            }
+            value
+        }
+        b't' => b'\t',
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b'b' => 8,
+        other => other,
+    };
+    Ok((byte, i))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use charrua_wire::HardwareAddress;
+
+    const ISC: &str = include_str!("../../../testdata/leases/isc-4.4.leases");
+    const TORN: &str = include_str!("../../../testdata/leases/torn.leases");
+    const CORRUPT: &str = include_str!("../../../testdata/leases/corrupt.leases");
+
+    /// Reads the text with the full parser alone.
+    fn read_without_fast_path(text: &[u8]) -> Loaded {
+        let mut parser = Parser::new(text, Place::START, text.len());
+        parser.fast = false;
+        parser.run();
+        parser.loaded
+    }
+
+    /// Leases in every durable state, with times in both formats and strings to escape.
+    fn varied_leases() -> Vec<Lease> {
+        let base = Lease {
+            address: Ipv4Addr::new(192, 0, 2, 1),
+            client_id: None,
+            hardware: None,
+            starts: 1_796_288_400,
+            ends: 1_796_331_600,
+            cltt: 1_796_288_400,
+            state: LeaseState::Active,
+            hostname: None,
+        };
+        vec![
+            Lease {
+                client_id: Some(b"\x01RT\x00\x00\x01".as_slice().into()),
+                hardware: Some((
+                    HardwareType::ETHERNET,
+                    HardwareAddress::ethernet([0x52, 0x54, 0, 0, 0, 1]),
+                )),
+                hostname: Some(Text::from("laptop")),
+                ..base.clone()
+            },
+            Lease {
+                address: Ipv4Addr::new(192, 0, 2, 2),
+                client_id: Some(b"\x00\"q\\ \x7f\xff\n".as_slice().into()),
+                hostname: Some(Text::new(&b"caf\xc3\xa9"[..])),
+                state: LeaseState::Released,
+                ..base.clone()
+            },
+            Lease {
+                address: Ipv4Addr::new(10, 20, 30, 40),
+                ends: INFINITE,
+                hardware: Some((HardwareType::INFINIBAND, HardwareAddress::default())),
+                state: LeaseState::Abandoned,
+                ..base.clone()
+            },
+            Lease {
+                address: Ipv4Addr::new(192, 0, 2, 1),
+                starts: 0,
+                ends: INFINITE - 1,
+                state: LeaseState::Expired,
+                ..base.clone()
+            },
+            Lease {
+                address: Ipv4Addr::new(192, 0, 2, 4),
+                hardware: Some((HardwareType::IEEE802, HardwareAddress::ethernet([1; 6]))),
+                state: LeaseState::Free,
+                ..base
+            },
+        ]
+    }
+
+    /// The text of `varied_leases`, then records as ISC dhcpd writes them, some of which the
+    /// fast path leaves to the full parser.
+    fn varied_text() -> Vec<u8> {
+        let mut text = crate::write(&varied_leases()).into_bytes();
+        text.extend_from_slice(
+            b"lease 192.0.2.9 {\n  starts epoch 1796288400;\n  tstp 4 2026/12/03 21:15:02;\n\
+              \x20 binding state backup;\n  uid 1:52:54:0:0:9;\n  abandoned;\n  bootp;\n}\n\
+              lease 192.0.2.8 {\n  abandoned;\n  set x = \"y\";\n}\n",
+        );
+        text
+    }
+
+    /// Every text one edit away from `text`, within its first `span` bytes: cut short there,
+    /// without the byte, with it doubled, or with it replaced by a byte that matters to the
+    /// scanner.
+    fn one_edit_away(text: &[u8], span: usize) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for i in 0..text.len().min(span) {
+            out.push(text[..i].to_vec());
+            let mut removed = text.to_vec();
+            removed.remove(i);
+            out.push(removed);
+            let mut doubled = text.to_vec();
+            doubled.insert(i, text[i]);
+            out.push(doubled);
+            for b in *b" \t\n;{}\"\\#x9/:." {
+                if b != text[i] {
+                    let mut replaced = text.to_vec();
+                    replaced[i] = b;
+                    out.push(replaced);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_fast_path_takes_every_record_this_crate_writes() {
+        let text = crate::write(&varied_leases());
+        let mut scratch = fast::Scratch::default();
+        let mut taken = Vec::new();
+        for (at, _) in text.match_indices("lease ") {
+            let text = text.as_bytes();
+            let record = fast::lease_record(text, at + 5, &mut scratch).expect("fast path");
+            assert_eq!(&text[record.end - 1..=record.end], b"}\n");
+            taken.push(record.lease);
+        }
+        assert_eq!(taken, varied_leases());
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_the_full_parser_reads() {
+        for text in [ISC, TORN, CORRUPT] {
+            let text = text.as_bytes();
+            assert_eq!(read_serial(text), read_without_fast_path(text));
+        }
+        let text = varied_text();
+        for edited in one_edit_away(&text, text.len()) {
+            assert_eq!(
+                read_serial(&edited),
+                read_without_fast_path(&edited),
+                "{}",
+                String::from_utf8_lossy(&edited)
+            );
+        }
+    }
+
+    /// Lease records with damage that runs on into the next record, each followed by a good
+    /// record: places where a reader of one part could go wrong at a cut.
+    fn damaged_text() -> Vec<u8> {
+        let good = |n: u8| {
+            format!(
+                "lease 192.0.2.{n} {{\n  starts 4 2026/12/03 09:00:00;\n  ends never;\n\
+                 \x20 binding state active;\n  client-hostname \"h{n}\";\n}}\n"
+            )
+        };
+        let mut text = String::from("authoring-byte-order little-endian;\n");
+        text += &good(1);
+        // Torn in the middle of a line.
+        text += "lease 192.0.2.2 {\n  starts 4 2026/12/03 09:00:00;\n  ends 4 2026/12";
+        text += "\n";
+        text += &good(2);
+        // Torn at a line end: not closed before the next record.
+        text += "lease 192.0.2.1 {\n  ends never;\n";
+        text += &good(3);
+        // A statement whose `;` is missing, so the next record's keyword is read as its end.
+        text += "server-duid \"abc\"\n";
+        text += &good(4);
+        text += "lease 192.0.2.5 {\n  ends 4 2026/12/03 09:00:00\n";
+        text += &good(5);
+        // A skipped block left open, which swallows records up to a `}`.
+        text += "host h {\n  hardware ethernet 52:54:00:00:00:01;\n";
+        text += &good(6);
+        text += &good(7);
+        text += "lease 192.0.2.8 {\n  client-hostname \"open\n}\n";
+        text += &good(8);
+        text += "# a comment\n\n";
+        text += &good(1);
+        text += "lease 192.0.2.9 {\n  ends never;\n";
+        text.into_bytes()
+    }
+
+    /// The offsets where lines begin, after the first.
+    fn line_starts(text: &[u8]) -> Vec<usize> {
+        (1..text.len()).filter(|&i| text[i - 1] == b'\n').collect()
+    }
+
+    #[test]
+    fn reading_in_parts_gives_what_reading_whole_gives() {
+        for (n, text) in [
+            damaged_text(),
+            varied_text(),
+            ISC.as_bytes().to_vec(),
+            TORN.as_bytes().to_vec(),
+            CORRUPT.as_bytes().to_vec(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let whole = read_serial(&text);
+            let starts = line_starts(&text);
+            for (i, &a) in starts.iter().enumerate() {
+                assert_eq!(
+                    parallel::read_in_parts(&text, &[0, a], 2),
+                    whole,
+                    "cut at {a}"
+                );
+                // Every pair of cuts, in the text made to go wrong at cuts.
+                let pairs = if n == 0 { &starts[i + 1..] } else { &[] };
+                for &b in pairs {
+                    assert_eq!(
+                        parallel::read_in_parts(&text, &[0, a, b], 2),
+                        whole,
+                        "cuts at {a} and {b}"
+                    );
+                }
+            }
+            let mut every = vec![0];
+            every.extend(&starts);
+            assert_eq!(parallel::read_in_parts(&text, &every, 3), whole);
+        }
+    }
+
+    #[test]
+    fn the_damaged_text_has_problems_that_cross_record_starts() {
+        let loaded = read_serial(&damaged_text());
+        let lines: Vec<_> = loaded.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [10, 17, 26, 34, 55, 71], "{:#?}", loaded.problems);
+        let kept: Vec<_> = loaded
+            .leases
+            .iter()
+            .map(|l| l.address.octets()[3])
+            .collect();
+        // The records after the missing `;`s, and those inside the open block, are read as
+        // part of the damage.
+        assert_eq!(kept, [1, 2, 3, 8], "{:#?}", loaded.problems);
+    }
 
     #[test]
     fn decodes_octal_and_hex_escapes() {
