@@ -16,7 +16,7 @@
 //!   threads, then joined in file order.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::hash_map::Entry;
 use std::net::Ipv4Addr;
 
 use charrua_server::leases::{INFINITE, Lease, LeaseState, Time};
@@ -67,7 +67,9 @@ pub fn read_bytes(text: &[u8]) -> Loaded {
 fn read_serial(text: &[u8]) -> Loaded {
     let mut parser = Parser::new(text, Place::START, text.len());
     parser.run();
-    parser.loaded
+    let mut loaded = parser.loaded;
+    loaded.leases = last_of_each_address(loaded.leases);
+    loaded
 }
 
 impl Place {
@@ -267,53 +269,66 @@ fn bad(token: &Token<'_>, message: String) -> Bad {
     }
 }
 
-/// Where each address's lease sits in a list of leases.
-type AddressIndex = HashMap<u32, usize, BuildHasherDefault<AddressHasher>>;
+/// The lease records, in file order, with each address once: where it first appears,
+/// holding its last record.
+fn last_of_each_address(leases: Vec<Lease>) -> Vec<Lease> {
+    let Ok(total) = u32::try_from(leases.len()) else {
+        return last_of_each_address_by_index(leases);
+    };
+    // Each record's key is its address in the high half and its place in the low half:
+    // sorted, the records of an address come together, in file order.
+    let mut keys: Vec<u64> = (0..total)
+        .zip(&leases)
+        .map(|(place, lease)| u64::from(u32::from(lease.address)) << 32 | u64::from(place))
+        .collect();
+    keys.sort_unstable();
+    let address = |key: u64| key >> 32;
+    if keys
+        .windows(2)
+        .all(|pair| address(pair[0]) != address(pair[1]))
+    {
+        return leases;
+    }
 
-/// A hash of an address (a `u32`) in one multiplication. The addresses in a lease file are
-/// the server's own, not chosen by whoever could flood a table.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(HASH_FACTOR);
+    // For each later record of an address, the place of its first, which it takes.
+    const NONE: usize = usize::MAX;
+    let place = |key: u64| usize::try_from(key & u64::from(u32::MAX)).unwrap_or(NONE);
+    let mut goes_to = vec![NONE; leases.len()];
+    for group in keys.chunk_by(|a, b| address(*a) == address(*b)) {
+        for &later in &group[1..] {
+            goes_to[place(later)] = place(group[0]);
         }
     }
-
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(HASH_FACTOR);
-    }
-
-    fn finish(&self) -> u64 {
-        // Table slots come from the low bits, which alone depend only on the low bits of
-        // the address: fold the high half in.
-        self.0 ^ (self.0 >> 32)
-    }
-}
-
-/// The shortest a lease record usually is, in bytes: this crate writes 200 or more.
-const SHORT_RECORD_BYTES: usize = 160;
-
-/// Puts a lease in the list, in place of the address's earlier one if there is one.
-fn keep_last(leases: &mut Vec<Lease>, index: &mut AddressIndex, lease: Lease) {
-    match index.entry(u32::from(lease.address)) {
-        std::collections::hash_map::Entry::Occupied(slot) => leases[*slot.get()] = lease,
-        std::collections::hash_map::Entry::Vacant(slot) => {
-            slot.insert(leases.len());
-            leases.push(lease);
+    let mut kept_at = vec![0usize; leases.len()];
+    let mut kept = Vec::with_capacity(leases.len());
+    for (place, (lease, goes_to)) in leases.into_iter().zip(goes_to).enumerate() {
+        match goes_to {
+            NONE => {
+                kept_at[place] = kept.len();
+                kept.push(lease);
+            }
+            first => kept[kept_at[first]] = lease,
         }
     }
+    kept
 }
 
-/// An empty index with room for the addresses of `bytes` of text, so that it seldom grows.
-fn index_for(bytes: usize) -> AddressIndex {
-    AddressIndex::with_capacity_and_hasher(bytes / SHORT_RECORD_BYTES, Default::default())
+/// As [`last_of_each_address`], with a hash index of addresses, for more records than a
+/// sort key has room for.
+fn last_of_each_address_by_index(leases: Vec<Lease>) -> Vec<Lease> {
+    let mut kept = Vec::new();
+    let mut index: HashMap<Ipv4Addr, usize> = HashMap::new();
+    for lease in leases {
+        match index.entry(lease.address) {
+            Entry::Occupied(slot) => kept[*slot.get()] = lease,
+            Entry::Vacant(slot) => {
+                slot.insert(kept.len());
+                kept.push(lease);
+            }
+        }
+    }
+    kept
 }
-
-/// 2^64 divided by the golden ratio, odd: multiplying by it spreads nearby numbers apart.
-const HASH_FACTOR: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The scanner's place in the text: where it is, and the line it is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,9 +349,6 @@ struct Parser<'a> {
     /// What the fast path keeps from one record to the next.
     scratch: fast::Scratch,
     loaded: Loaded,
-    /// Where each address's lease sits in `loaded.leases`; without it, every record is
-    /// kept, in file order.
-    index: Option<AddressIndex>,
 }
 
 impl<'a> Parser<'a> {
@@ -353,7 +365,6 @@ impl<'a> Parser<'a> {
             fast: true,
             scratch: fast::Scratch::default(),
             loaded: Loaded::default(),
-            index: Some(index_for(stop.saturating_sub(from.pos))),
         }
     }
 
@@ -382,10 +393,12 @@ impl<'a> Parser<'a> {
                     self.loaded.records += 1;
                     match self.fast_lease() {
                         Some(lease) => {
-                            self.keep(lease);
+                            self.loaded.leases.push(lease);
                             Ok(())
                         }
-                        None => self.lease(&token).map(|lease| self.keep(lease)),
+                        None => self
+                            .lease(&token)
+                            .map(|lease| self.loaded.leases.push(lease)),
                     }
                 }
                 Kind::Atom(b"authoring-byte-order") => self.byte_order(),
@@ -421,13 +434,6 @@ impl<'a> Parser<'a> {
         self.lex.line += record.newlines;
         self.lex.line_start = record.last_line;
         Some(record.lease)
-    }
-
-    fn keep(&mut self, lease: Lease) {
-        match &mut self.index {
-            Some(index) => keep_last(&mut self.loaded.leases, index, lease),
-            None => self.loaded.leases.push(lease),
-        }
     }
 
     /// The next token, which must be an atom.
@@ -1004,7 +1010,9 @@ mod tests {
         let mut parser = Parser::new(text, Place::START, text.len());
         parser.fast = false;
         parser.run();
-        parser.loaded
+        let mut loaded = parser.loaded;
+        loaded.leases = last_of_each_address(loaded.leases);
+        loaded
     }
 
     /// Leases in every durable state, with times in both formats and strings to escape.
@@ -1093,6 +1101,37 @@ mod tests {
             }
         }
         out
+    }
+
+    fn lease(address: u32, starts: u64) -> Lease {
+        Lease {
+            address: Ipv4Addr::from(address),
+            client_id: None,
+            hardware: None,
+            starts,
+            ends: starts + 3600,
+            cltt: starts,
+            state: LeaseState::Active,
+            hostname: None,
+        }
+    }
+
+    #[test]
+    fn keeps_first_places_and_last_records_as_the_index_does() {
+        let addresses = [7, 3, 7, 9, 3, 3, 1, 9, 7, 2, 0x0a00_0001, 1];
+        let leases: Vec<_> = (0..).zip(addresses).map(|(n, a)| lease(a, n)).collect();
+        let kept = last_of_each_address(leases.clone());
+        assert_eq!(kept, last_of_each_address_by_index(leases.clone()));
+        let places: Vec<_> = kept
+            .iter()
+            .map(|l| (u32::from(l.address), l.starts))
+            .collect();
+        assert_eq!(
+            places,
+            [(7, 8), (3, 5), (9, 7), (1, 11), (2, 9), (0x0a00_0001, 10)]
+        );
+        let unique: Vec<_> = (0..5).map(|n| lease(100 - n, 0)).collect();
+        assert_eq!(last_of_each_address(unique.clone()), unique);
     }
 
     #[test]

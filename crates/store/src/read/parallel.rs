@@ -17,12 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
-use charrua_server::leases::Lease;
-
-use super::{AddressIndex, Parser, Place, keep_last, read_serial};
+use super::{Parser, Place, last_of_each_address, read_serial};
 use crate::Loaded;
 
-/// Texts shorter than this are read on one thread.
+/// Texts shorter than this are read whole, on the calling thread.
 const PARALLEL_MIN_BYTES: usize = 8 << 20;
 
 /// Parts are about this long, and there are at least a few per thread, so that a thread
@@ -30,10 +28,10 @@ const PARALLEL_MIN_BYTES: usize = 8 << 20;
 const PART_BYTES: usize = 16 << 20;
 const PARTS_PER_THREAD: usize = 4;
 
-/// Reads the text, on as many threads as the machine runs at once when it is large.
+/// Reads the text; a large one in parts, on as many threads as the machine runs at once.
 pub(super) fn read(text: &[u8]) -> Loaded {
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
-    if text.len() < PARALLEL_MIN_BYTES || threads < 2 {
+    if text.len() < PARALLEL_MIN_BYTES {
         return read_serial(text);
     }
     let parts = (text.len() / PART_BYTES).max(threads * PARTS_PER_THREAD);
@@ -68,8 +66,7 @@ fn find_record_start(text: &[u8], from: usize) -> Option<usize> {
     }
 }
 
-/// What a parser read in one part: every lease record in it, in file order, the same
-/// address perhaps more than once.
+/// What a parser read in one part, each address once.
 struct Part {
     loaded: Loaded,
     /// Where its reader stopped.
@@ -79,12 +76,11 @@ struct Part {
 /// Reads the part from `from` up to `stop`.
 fn read_part(text: &[u8], from: Place, stop: usize) -> Part {
     let mut parser = Parser::new(text, from, stop);
-    parser.index = None;
     parser.run();
-    Part {
-        end: parser.place(),
-        loaded: parser.loaded,
-    }
+    let end = parser.place();
+    let mut loaded = parser.loaded;
+    loaded.leases = last_of_each_address(loaded.leases);
+    Part { end, loaded }
 }
 
 /// Reads the text in the parts that begin at `cuts` (line starts, ascending, the first 0)
@@ -167,64 +163,10 @@ fn gather(gathered: &mut Loaded, mut part: Loaded) {
     }
 }
 
-/// The lease records, in file order, with each address once: where it first appears,
-/// holding its last record.
-fn last_of_each_address(leases: Vec<Lease>) -> Vec<Lease> {
-    let Ok(total) = u32::try_from(leases.len()) else {
-        return last_of_each_address_by_index(leases);
-    };
-    // Each record's key is its address in the high half and its place in the low half:
-    // sorted, the records of an address come together, in file order.
-    let mut keys: Vec<u64> = (0..total)
-        .zip(&leases)
-        .map(|(place, lease)| u64::from(u32::from(lease.address)) << 32 | u64::from(place))
-        .collect();
-    keys.sort_unstable();
-    let address = |key: u64| key >> 32;
-    if keys
-        .windows(2)
-        .all(|pair| address(pair[0]) != address(pair[1]))
-    {
-        return leases;
-    }
-
-    // For each later record of an address, the place of its first, which it takes.
-    const NONE: usize = usize::MAX;
-    let place = |key: u64| usize::try_from(key & u64::from(u32::MAX)).unwrap_or(NONE);
-    let mut goes_to = vec![NONE; leases.len()];
-    for group in keys.chunk_by(|a, b| address(*a) == address(*b)) {
-        for &later in &group[1..] {
-            goes_to[place(later)] = place(group[0]);
-        }
-    }
-    let mut kept_at = vec![0usize; leases.len()];
-    let mut kept = Vec::with_capacity(leases.len());
-    for (place, (lease, goes_to)) in leases.into_iter().zip(goes_to).enumerate() {
-        match goes_to {
-            NONE => {
-                kept_at[place] = kept.len();
-                kept.push(lease);
-            }
-            first => kept[kept_at[first]] = lease,
-        }
-    }
-    kept
-}
-
-/// As [`last_of_each_address`], with a hash index of addresses.
-fn last_of_each_address_by_index(leases: Vec<Lease>) -> Vec<Lease> {
-    let mut kept = Vec::new();
-    let mut index = AddressIndex::default();
-    for lease in leases {
-        keep_last(&mut kept, &mut index, lease);
-    }
-    kept
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use charrua_server::leases::LeaseState;
+    use charrua_server::leases::{Lease, LeaseState};
     use std::net::Ipv4Addr;
 
     fn lease(address: u32, starts: u64) -> Lease {
@@ -238,24 +180,6 @@ mod tests {
             state: LeaseState::Active,
             hostname: None,
         }
-    }
-
-    #[test]
-    fn keeps_first_places_and_last_records_as_the_index_does() {
-        let addresses = [7, 3, 7, 9, 3, 3, 1, 9, 7, 2, 0x0a00_0001, 1];
-        let leases: Vec<_> = (0..).zip(addresses).map(|(n, a)| lease(a, n)).collect();
-        let kept = last_of_each_address(leases.clone());
-        assert_eq!(kept, last_of_each_address_by_index(leases.clone()));
-        let places: Vec<_> = kept
-            .iter()
-            .map(|l| (u32::from(l.address), l.starts))
-            .collect();
-        assert_eq!(
-            places,
-            [(7, 8), (3, 5), (9, 7), (1, 11), (2, 9), (0x0a00_0001, 10)]
-        );
-        let unique: Vec<_> = (0..5).map(|n| lease(100 - n, 0)).collect();
-        assert_eq!(last_of_each_address(unique.clone()), unique);
     }
 
     #[test]
