@@ -65,6 +65,26 @@ pub trait LeaseStore {
 /// - [`Journal::begin_compaction`] returns a [`CompactionJob`] that writes and syncs the new
 ///   file on any thread; [`Journal::finish_compaction`] then puts it in place, on the
 ///   journal's own thread, with what was appended in the meantime.
+///
+/// ```no_run
+/// # use charrua_server::leases::Lease;
+/// # use charrua_store::{Journal, StoreError};
+/// # fn serve(journal: &mut Journal, batch: &[Lease], live: Vec<Lease>) -> Result<(), StoreError> {
+/// // The owning thread appends; the sync may run anywhere, and the batch's replies wait
+/// // for it.
+/// if let Some(pending) = journal.append(batch)? {
+///     std::thread::spawn(move || pending.sync()).join().unwrap()?;
+/// }
+///
+/// // The new file is written elsewhere while appends go on; its result comes back to the
+/// // owning thread.
+/// let job = journal.begin_compaction(live)?;
+/// let worker = std::thread::spawn(move || job.run());
+/// journal.append(batch)?; // goes to the current file, and is copied for the new one
+/// journal.finish_compaction(worker.join().unwrap())?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
@@ -291,8 +311,16 @@ impl Journal {
     /// returned; the next [`PendingSync::sync`] retries the directory sync, so that no later
     /// append is reported durable while the rename may not be.
     ///
-    /// A result from another journal's compaction is refused, and this journal's own
-    /// compaction stays in progress.
+    /// This blocks for one data sync of the new file (skipped when nothing was appended
+    /// meanwhile), the link, the rename and one directory sync: short, next to writing the
+    /// file, which the job did. Records appended before the switch stay durable through
+    /// their own [`PendingSync`]s, which sync the old file, and through the
+    /// sync here, which covers the copy of them in the new one.
+    ///
+    /// Fails, changing nothing, when no compaction is in progress; a result of another
+    /// compaction (from another journal) is refused, and this journal's own compaction
+    /// stays in progress. A caller whose job was lost (its thread panicked) ends the
+    /// compaction by passing any error.
     pub fn finish_compaction(
         &mut self,
         done: Result<Compacted, StoreError>,
@@ -311,7 +339,7 @@ impl Journal {
                 return Err(StoreError::new(
                     &other.temporary,
                     "finish compaction",
-                    io::Error::other("the compaction was begun by another journal"),
+                    io::Error::other("the result is of another compaction"),
                 ));
             }
             Err(e) => {
@@ -320,9 +348,14 @@ impl Journal {
             }
         };
         let temporary = &compacted.temporary;
-        let replaced = (&compacted.file)
-            .write_all(&pending.appended)
-            .and_then(|()| compacted.file.sync_data())
+        let caught_up = if pending.appended.is_empty() {
+            Ok(())
+        } else {
+            (&compacted.file)
+                .write_all(&pending.appended)
+                .and_then(|()| compacted.file.sync_data())
+        };
+        let replaced = caught_up
             .map_err(|e| StoreError::new(temporary, "append to the compacted journal", e))
             .and_then(|()| self.back_up())
             .and_then(|()| {
