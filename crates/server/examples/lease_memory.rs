@@ -35,7 +35,7 @@ fn main() {
         let mac = [2, 0, b[0], b[1], b[2], b[3]];
         leases.apply(Lease {
             address: Ipv4Addr::from(u32::from(low) + i),
-            client_id: Some(ClientId::ethernet(mac).to_bytes()),
+            client_id: Some(ClientId::ethernet(mac).to_bytes().into()),
             hardware: Some((HardwareType::ETHERNET, HardwareAddress::ethernet(mac))),
             starts: 1_800_000_000,
             ends: 1_800_003_600,

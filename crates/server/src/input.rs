@@ -630,7 +630,7 @@ impl<'a> Context<'a> {
             .map_or(self.now, |l| l.starts);
         Lease {
             address,
-            client_id: self.client_id.clone(),
+            client_id: self.client_id.as_deref().map(Into::into),
             hardware: Some(self.hardware),
             starts,
             ends,

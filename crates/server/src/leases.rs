@@ -13,9 +13,15 @@
 //! back after its lease ran out finds its old address still unused in most cases, as with
 //! ISC dhcpd.
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
+use core::borrow::Borrow;
+use core::cmp::Ordering;
+use core::fmt;
+use core::hash::{Hash, Hasher};
 use core::net::Ipv4Addr;
+use core::ops::Deref;
 
 use charrua_wire::{HardwareAddress, HardwareType, Text};
 
@@ -42,13 +48,128 @@ pub enum LeaseState {
     Free,
 }
 
+/// The longest byte string [`SmallBytes`] keeps inline.
+const INLINE: usize = 22;
+
+/// A short byte string, such as a client identifier: kept inline when it is at most 22 bytes
+/// long, boxed when longer, so that a typical identifier needs no allocation. It takes 24
+/// bytes, and so does an `Option` of it.
+///
+/// It compares, orders and hashes as the byte slice it holds.
+#[derive(Clone)]
+pub struct SmallBytes(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Boxed(Box<[u8]>),
+}
+
+impl SmallBytes {
+    /// A copy of `bytes`.
+    pub fn new(bytes: &[u8]) -> Self {
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= INLINE => {
+                let mut inline = [0; INLINE];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                SmallBytes(Repr::Inline { len, bytes: inline })
+            }
+            _ => SmallBytes(Repr::Boxed(bytes.into())),
+        }
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.0 {
+            // `len` is at most INLINE: `new` checked it.
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Boxed(bytes) => bytes,
+        }
+    }
+}
+
+impl Deref for SmallBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for SmallBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl Borrow<[u8]> for SmallBytes {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl From<&[u8]> for SmallBytes {
+    fn from(bytes: &[u8]) -> Self {
+        SmallBytes::new(bytes)
+    }
+}
+
+impl From<Vec<u8>> for SmallBytes {
+    /// Keeps a long vector's buffer (shrunk to fit) rather than copying it.
+    fn from(bytes: Vec<u8>) -> Self {
+        if bytes.len() > INLINE {
+            SmallBytes(Repr::Boxed(bytes.into_boxed_slice()))
+        } else {
+            SmallBytes::new(&bytes)
+        }
+    }
+}
+
+impl PartialEq for SmallBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for SmallBytes {}
+
+impl PartialEq<[u8]> for SmallBytes {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl PartialOrd for SmallBytes {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SmallBytes {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
+
+impl Hash for SmallBytes {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl fmt::Debug for SmallBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_slice(), f)
+    }
+}
+
 /// One client's binding to one address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     /// The address.
     pub address: Ipv4Addr,
     /// The client identifier (option 61: type byte then identifier), when the client sent one.
-    pub client_id: Option<Vec<u8>>,
+    pub client_id: Option<SmallBytes>,
     /// The client's hardware type and address.
     pub hardware: Option<(HardwareType, HardwareAddress)>,
     /// When the binding began.
@@ -338,7 +459,7 @@ impl Leases {
             self.unindex(&old);
         }
         if let Some(id) = &lease.client_id {
-            self.by_id.insert(id.clone(), address);
+            self.by_id.insert(id.to_vec(), address);
         }
         if let Some((htype, hardware)) = lease.hardware {
             self.by_hardware.insert((htype.0, hardware), address);
@@ -364,8 +485,8 @@ impl Leases {
     fn unindex(&mut self, old: &Lease) {
         let address = num(old.address);
         if let Some(id) = &old.client_id {
-            if self.by_id.get(id) == Some(&address) {
-                self.by_id.remove(id);
+            if self.by_id.get(id.as_slice()) == Some(&address) {
+                self.by_id.remove(id.as_slice());
             }
         }
         if let Some((htype, hardware)) = old.hardware {
@@ -384,6 +505,7 @@ impl Leases {
 mod tests {
     use super::*;
     use alloc::vec;
+    use core::hash::BuildHasher;
 
     fn ip(n: u32) -> Ipv4Addr {
         Ipv4Addr::from(n)
@@ -464,7 +586,7 @@ mod tests {
     fn finds_a_client_by_identifier_before_hardware() {
         let mut leases = Leases::new();
         let mut with_id = lease(BASE + 5, 1, LeaseState::Active, 100);
-        with_id.client_id = Some(vec![1, 2, 3]);
+        with_id.client_id = Some(vec![1, 2, 3].into());
         leases.apply(with_id);
         let hw = mac(1);
         let by_id = Client {
@@ -499,5 +621,25 @@ mod tests {
         );
         leases.remove(ip(low + 500));
         assert_eq!(leases.find_free(ip(low), ip(high), 10), Some(ip(low + 500)));
+    }
+
+    #[test]
+    fn small_bytes_keep_up_to_22_bytes_inline_and_box_longer_ones() {
+        assert_eq!(core::mem::size_of::<Option<SmallBytes>>(), 24);
+        let short: Vec<u8> = (0..22).collect();
+        let long: Vec<u8> = (0..23).collect();
+        assert!(matches!(SmallBytes::new(&short).0, Repr::Inline { .. }));
+        assert!(matches!(SmallBytes::from(long.clone()).0, Repr::Boxed(_)));
+        assert_eq!(&*SmallBytes::from(short.clone()), &short[..]);
+        assert_eq!(&*SmallBytes::new(&long), &long[..]);
+        assert_eq!(&*SmallBytes::new(&[]), &[] as &[u8]);
+        assert_eq!(SmallBytes::new(&long), SmallBytes::from(long.clone()));
+        assert_ne!(SmallBytes::new(&long[..22]), SmallBytes::new(&long));
+        let hash = hashbrown::DefaultHashBuilder::default();
+        assert_eq!(
+            hash.hash_one(SmallBytes::new(&long)),
+            hash.hash_one(&long[..])
+        );
+        assert_eq!(alloc::format!("{:?}", SmallBytes::new(&[1, 2])), "[1, 2]");
     }
 }

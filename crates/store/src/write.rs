@@ -221,7 +221,7 @@ mod tests {
     fn writes_a_record_as_isc_dhcpd_does() {
         let lease = Lease {
             address: Ipv4Addr::new(192, 0, 2, 10),
-            client_id: Some(vec![1, 2, 0, 0, 0, 0, 1]),
+            client_id: Some(vec![1, 2, 0, 0, 0, 0, 1].into()),
             hardware: Some((
                 HardwareType::ETHERNET,
                 HardwareAddress::ethernet([2, 0, 0, 0, 0, 1]),

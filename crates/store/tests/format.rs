@@ -112,7 +112,10 @@ fn reads_epoch_time_format() {
     assert_eq!(phone.ends, 1_796_333_400);
     assert_eq!(phone.cltt, 1_796_290_200);
     // `uid` in colon-hex form, and a token-ring hardware address.
-    assert_eq!(phone.client_id, Some(vec![1, 0, 0, 0x5e, 0, 0x53, 1]));
+    assert_eq!(
+        phone.client_id,
+        Some(vec![1, 0, 0, 0x5e, 0, 0x53, 1].into())
+    );
     assert_eq!(phone.hardware.map(|(t, _)| t), Some(HardwareType::IEEE802));
 }
 
@@ -222,14 +225,14 @@ fn sample() -> Vec<Lease> {
     };
     vec![
         Lease {
-            client_id: Some(vec![1, 0x52, 0x54, 0, 0, 0, 1]),
+            client_id: Some(vec![1, 0x52, 0x54, 0, 0, 0, 1].into()),
             hardware: mac([0x52, 0x54, 0, 0, 0, 1]),
             hostname: Some(Text::from("laptop")),
             ..base.clone()
         },
         Lease {
             address: ip(2),
-            client_id: Some(b"\x00\"quoted\\ and \x7f\xff\n".to_vec()),
+            client_id: Some(b"\x00\"quoted\\ and \x7f\xff\n".to_vec().into()),
             hostname: Some(Text::new(&b"caf\xc3\xa9 \"x\""[..])),
             state: LeaseState::Released,
             ..base.clone()

@@ -47,14 +47,14 @@ fn leases(now: u64) -> Vec<Lease> {
     };
     vec![
         Lease {
-            client_id: Some(vec![1, 2, 0, 0, 0, 0, 1]),
+            client_id: Some(vec![1, 2, 0, 0, 0, 0, 1].into()),
             hardware: mac(1),
             hostname: Some(Text::from("desk-01")),
             ..base.clone()
         },
         Lease {
             address: Ipv4Addr::new(192, 0, 2, 101),
-            client_id: Some(b"\x00\"odd\\id\xff".to_vec()),
+            client_id: Some(b"\x00\"odd\\id\xff".to_vec().into()),
             hardware: mac(2),
             hostname: Some(Text::from("laptop")),
             ..base.clone()

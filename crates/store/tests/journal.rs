@@ -10,7 +10,7 @@ use charrua_wire::{HardwareAddress, HardwareType, Text};
 fn lease(last: u8, state: LeaseState, starts: u64) -> Lease {
     Lease {
         address: Ipv4Addr::new(192, 0, 2, last),
-        client_id: Some(vec![1, 2, 0, 0, 0, 0, last]),
+        client_id: Some(vec![1, 2, 0, 0, 0, 0, last].into()),
         hardware: Some((
             HardwareType::ETHERNET,
             HardwareAddress::ethernet([2, 0, 0, 0, 0, last]),

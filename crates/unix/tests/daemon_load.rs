@@ -526,7 +526,8 @@ fn keeps_every_acked_lease_across_sigkill() {
         );
         if let (Some(ours), Some(theirs)) = (&lease.client_id, &last.client_id) {
             assert_eq!(
-                ours, theirs,
+                ours.as_slice(),
+                theirs.as_slice(),
                 "{address}: another client id: {lease:?} after {last:?}"
             );
         }
