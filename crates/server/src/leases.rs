@@ -1,8 +1,12 @@
 //! The lease database as a value: who holds which address until when.
 //!
-//! Every lookup and every search for a free address costs O(log n) in the number of leases,
-//! whatever the size of the pools: a /8 pool (16 million addresses) is a normal case. Two
-//! structures make that possible without ever walking a pool:
+//! The records live in one vector of slots. Three hash indexes hold slot numbers, 4 bytes an
+//! entry, and find a record by address, by client identifier and by hardware address; an
+//! index compares the key it is asked for with the one in the record a slot holds, so it
+//! stores no key of its own. A removed record's slot is reused by the next new address.
+//!
+//! Finding a free address never walks a pool, whatever its size: a /8 pool (16 million
+//! addresses) is a normal case. Two ordered structures make that possible:
 //!
 //! - the set of addresses that have ever been bound (or are reserved), kept as merged runs,
 //!   so the lowest never-used address of a range is one lookup away;
@@ -12,6 +16,17 @@
 //! A free address is taken never-used first, then longest-expired first: a client that comes
 //! back after its lease ran out finds its old address still unused in most cases, as with
 //! ISC dhcpd.
+//!
+//! Client identifiers and hardware addresses are chosen by whoever sends the packets, so the
+//! indexes use a keyed hash (foldhash) and the caller supplies the key through
+//! [`Leases::with_seed`]: this crate draws no random numbers. [`Leases::new`] uses a fixed
+//! key, which suits tests and tools; a server facing untrusted clients should pass a random
+//! one. A secret key stops sets of colliding identifiers computed in advance; foldhash does
+//! not claim to stop an attacker who times many lookups to learn the key.
+//!
+//! Memory: a record takes 96 bytes (a client identifier of up to 22 bytes is kept inline, a
+//! host name is allocated apart), an index entry 4 bytes and a control byte at a load of at
+//! most 7/8, and the entry by end time 16 bytes and its share of the tree.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -24,6 +39,10 @@ use core::net::Ipv4Addr;
 use core::ops::Deref;
 
 use charrua_wire::{HardwareAddress, HardwareType, Text};
+use foldhash::SharedSeed;
+use foldhash::fast::FoldHasher;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 /// Seconds since the Unix epoch, the time unit of leases.
 pub type Time = u64;
@@ -301,12 +320,125 @@ struct RangeIndex {
     by_end: BTreeSet<(Time, u32)>,
 }
 
+/// The configured range that hands out `address`, if any: a reserved address is in none.
+fn range_of(ranges: &[RangeIndex], reserved: &BTreeSet<u32>, address: u32) -> Option<usize> {
+    let i = ranges
+        .partition_point(|r| r.low <= address)
+        .checked_sub(1)?;
+    (ranges[i].high >= address && !reserved.contains(&address)).then_some(i)
+}
+
+/// The key [`Leases::new`] hashes with.
+const DEFAULT_SEED: u64 = 0x6368_6172_7275_6131;
+
+/// The keyed hash of the indexes.
+#[derive(Clone)]
+struct Keys {
+    seed: u64,
+    shared: SharedSeed,
+}
+
+impl Keys {
+    fn new(seed: u64) -> Self {
+        Keys {
+            seed,
+            shared: SharedSeed::from_u64(seed),
+        }
+    }
+
+    fn hasher(&self) -> FoldHasher<'_> {
+        FoldHasher::with_seed(self.seed, &self.shared)
+    }
+
+    fn address(&self, address: u32) -> u64 {
+        let mut h = self.hasher();
+        h.write_u32(address);
+        h.finish()
+    }
+
+    fn id(&self, id: &[u8]) -> u64 {
+        let mut h = self.hasher();
+        h.write(id);
+        h.finish()
+    }
+
+    fn hardware(&self, htype: HardwareType, hardware: &HardwareAddress) -> u64 {
+        let mut h = self.hasher();
+        h.write_u8(htype.0);
+        h.write(hardware.as_bytes());
+        h.finish()
+    }
+
+    /// The hash of the address of the record in `slot`.
+    fn address_in(&self, slots: &[Option<Lease>], slot: u32) -> u64 {
+        record(slots, slot).map_or(0, |l| self.address(num(l.address)))
+    }
+
+    /// The hash of the client identifier of the record in `slot`.
+    fn id_in(&self, slots: &[Option<Lease>], slot: u32) -> u64 {
+        let id = record(slots, slot).and_then(|l| l.client_id.as_deref());
+        id.map_or(0, |id| self.id(id))
+    }
+
+    /// The hash of the hardware address of the record in `slot`.
+    fn hardware_in(&self, slots: &[Option<Lease>], slot: u32) -> u64 {
+        let hardware = record(slots, slot).and_then(|l| l.hardware);
+        hardware.map_or(0, |(t, hw)| self.hardware(t, &hw))
+    }
+}
+
+impl fmt::Debug for Keys {
+    /// Leaves the key out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Keys(..)")
+    }
+}
+
+/// The record in `slot`, if the slot holds one.
+fn record(slots: &[Option<Lease>], slot: u32) -> Option<&Lease> {
+    slots.get(slot as usize)?.as_ref()
+}
+
+/// A slot for a new record: a free one, else one more.
+fn vacant_slot(slots: &mut Vec<Option<Lease>>, free: &mut Vec<u32>) -> u32 {
+    if let Some(slot) = free.pop() {
+        return slot;
+    }
+    // A slot holds the record of one address and free slots are taken before the vector
+    // grows, so slot numbers stay below 2^32.
+    let slot = u32::try_from(slots.len()).expect("no more slots than IPv4 addresses");
+    slots.push(None);
+    slot
+}
+
+/// Makes an index entry, found or new, point at `slot`.
+fn point(entry: Entry<'_, u32>, slot: u32) {
+    match entry {
+        Entry::Occupied(mut entry) => *entry.get_mut() = slot,
+        Entry::Vacant(entry) => {
+            entry.insert(slot);
+        }
+    }
+}
+
 /// The lease database.
-#[derive(Debug, Clone, Default)]
+///
+/// Lookups by address and by client are hash lookups, O(1) expected; recording and removing
+/// a lease also costs O(log n) in the ordered structures. The [module docs](self) say which
+/// key the hash takes and how much memory a lease takes.
+#[derive(Debug, Clone)]
 pub struct Leases {
-    by_address: BTreeMap<u32, Lease>,
-    by_id: BTreeMap<Vec<u8>, u32>,
-    by_hardware: BTreeMap<(u8, HardwareAddress), u32>,
+    /// The records; a slot emptied by [`Leases::remove`] waits in `free` for a new address.
+    slots: Vec<Option<Lease>>,
+    free: Vec<u32>,
+    /// Slot numbers by their record's address: one entry per record.
+    by_address: HashTable<u32>,
+    /// Slot numbers by client identifier: for each identifier, the record applied last with
+    /// it, until that record is replaced or removed.
+    by_id: HashTable<u32>,
+    /// Slot numbers by hardware type and address, as `by_id` is by identifier.
+    by_hardware: HashTable<u32>,
+    keys: Keys,
     /// Addresses with a lease record, or reserved.
     used: Runs,
     /// Addresses reserved for hosts: never handed out dynamically.
@@ -315,10 +447,34 @@ pub struct Leases {
     ranges: Vec<RangeIndex>,
 }
 
+impl Default for Leases {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Leases {
-    /// An empty database with no ranges.
+    /// An empty database with no ranges, whose indexes hash with a fixed key: a server that
+    /// faces untrusted clients should use [`Leases::with_seed`].
     pub fn new() -> Self {
-        Self::default()
+        Self::with_seed(DEFAULT_SEED)
+    }
+
+    /// An empty database with no ranges, whose indexes hash with the key `seed`. Client
+    /// identifiers and hardware addresses come from the network: with a random, secret
+    /// `seed`, nobody can work out in advance a set of them that collide in the indexes.
+    pub fn with_seed(seed: u64) -> Self {
+        Leases {
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_address: HashTable::new(),
+            by_id: HashTable::new(),
+            by_hardware: HashTable::new(),
+            keys: Keys::new(seed),
+            used: Runs::default(),
+            reserved: BTreeSet::new(),
+            ranges: Vec::new(),
+        }
     }
 
     /// Sets the ranges free addresses come from and the addresses reserved for hosts, and
@@ -348,32 +504,29 @@ impl Leases {
             .collect();
         self.reserved = reserved.iter().map(|&ip| num(ip)).collect();
         self.used = Runs::default();
-        for &address in self.by_address.keys().chain(self.reserved.iter()) {
+        for &address in &self.reserved {
             self.used.insert(address);
         }
-        let entries: Vec<(Time, u32)> = self
-            .by_address
-            .values()
-            .map(|l| (l.free_at(), num(l.address)))
-            .collect();
-        for (ends, address) in entries {
-            if let Some(range) = self.range_mut(address) {
-                range.by_end.insert((ends, address));
+        for lease in self.slots.iter().flatten() {
+            let address = num(lease.address);
+            self.used.insert(address);
+            if let Some(i) = range_of(&self.ranges, &self.reserved, address) {
+                self.ranges[i].by_end.insert((lease.free_at(), address));
             }
         }
     }
 
-    fn range_index(&self, address: u32) -> Option<usize> {
-        let i = self
-            .ranges
-            .partition_point(|r| r.low <= address)
-            .checked_sub(1)?;
-        (self.ranges[i].high >= address && !self.reserved.contains(&address)).then_some(i)
-    }
-
-    fn range_mut(&mut self, address: u32) -> Option<&mut RangeIndex> {
-        let i = self.range_index(address)?;
-        self.ranges.get_mut(i)
+    /// Makes room for `additional` more records without growing the indexes on the way, as
+    /// before loading a journal.
+    pub fn reserve(&mut self, additional: usize) {
+        self.slots
+            .reserve(additional.saturating_sub(self.free.len()));
+        let (slots, keys) = (&self.slots, &self.keys);
+        self.by_address
+            .reserve(additional, |&s| keys.address_in(slots, s));
+        self.by_id.reserve(additional, |&s| keys.id_in(slots, s));
+        self.by_hardware
+            .reserve(additional, |&s| keys.hardware_in(slots, s));
     }
 
     /// Number of lease records.
@@ -386,29 +539,60 @@ impl Leases {
         self.by_address.is_empty()
     }
 
-    /// Every lease record, by address.
+    /// Every lease record, by address. It takes one hash lookup for each record and for each
+    /// reserved address; [`Leases::iter_unordered`] is faster where the order does not
+    /// matter.
     pub fn iter(&self) -> impl Iterator<Item = &Lease> {
-        self.by_address.values()
+        self.used
+            .0
+            .iter()
+            .flat_map(|(&start, &end)| start..=end)
+            .filter_map(|address| self.lookup(address))
+    }
+
+    /// Every lease record, in no particular order, read straight from where they are kept.
+    pub fn iter_unordered(&self) -> impl Iterator<Item = &Lease> {
+        self.slots.iter().flatten()
     }
 
     /// The record for an address.
     pub fn get(&self, address: Ipv4Addr) -> Option<&Lease> {
-        self.by_address.get(&num(address))
+        self.lookup(num(address))
+    }
+
+    fn lookup(&self, address: u32) -> Option<&Lease> {
+        let slot = self.slot_of(self.keys.address(address), address)?;
+        record(&self.slots, slot)
+    }
+
+    /// The slot holding the record for `address`, whose hash is `hash`.
+    fn slot_of(&self, hash: u64, address: u32) -> Option<u32> {
+        let slots = &self.slots;
+        let holds = |&slot: &u32| record(slots, slot).is_some_and(|l| num(l.address) == address);
+        self.by_address.find(hash, holds).copied()
     }
 
     /// The client's most recent lease: by client identifier when it sends one, else by
     /// hardware address among leases recorded without an identifier.
     pub fn find_client(&self, client: &Client<'_>) -> Option<&Lease> {
+        let slots = &self.slots;
         if let Some(id) = client.id {
-            if let Some(lease) = self.by_id.get(id).and_then(|a| self.by_address.get(a)) {
+            let has_id = |&slot: &u32| {
+                record(slots, slot).is_some_and(|l| l.client_id.as_deref() == Some(id))
+            };
+            let found = self.by_id.find(self.keys.id(id), has_id);
+            if let Some(lease) = found.and_then(|&slot| record(slots, slot)) {
                 return Some(lease);
             }
         }
         let (htype, hardware) = client.hardware?;
+        let has_hardware = |&slot: &u32| {
+            record(slots, slot).is_some_and(|l| l.hardware == Some((htype, *hardware)))
+        };
         let lease = self
             .by_hardware
-            .get(&(htype.0, *hardware))
-            .and_then(|a| self.by_address.get(a))?;
+            .find(self.keys.hardware(htype, hardware), has_hardware)
+            .and_then(|&slot| record(slots, slot))?;
         lease.belongs_to(client).then_some(lease)
     }
 
@@ -452,51 +636,101 @@ impl Leases {
             .map(|(_, address)| Ipv4Addr::from(address))
     }
 
-    /// Records a lease, replacing any record for its address. O(log n).
+    /// Records a lease, replacing any record for its address: O(1) expected in the hash
+    /// indexes, O(log n) in the ordered structures.
     pub fn apply(&mut self, lease: Lease) {
         let address = num(lease.address);
-        if let Some(old) = self.by_address.remove(&address) {
-            self.unindex(&old);
+        let hash = self.keys.address(address);
+        let (slots, keys) = (&self.slots, &self.keys);
+        let holds = |&s: &u32| record(slots, s).is_some_and(|l| num(l.address) == address);
+        let rehash = |&s: &u32| keys.address_in(slots, s);
+        let (slot, replaced) = match self.by_address.entry(hash, holds, rehash) {
+            Entry::Occupied(entry) => (*entry.get(), true),
+            Entry::Vacant(entry) => {
+                let slot = vacant_slot(&mut self.slots, &mut self.free);
+                entry.insert(slot);
+                (slot, false)
+            }
+        };
+        let place = self.slots.get_mut(slot as usize);
+        if let Some(old) = place
+            .and_then(|place| place.replace(lease))
+            .filter(|_| replaced)
+        {
+            self.unindex(slot, &old);
         }
-        if let Some(id) = &lease.client_id {
-            self.by_id.insert(id.to_vec(), address);
+        self.index(slot);
+    }
+
+    /// Points the client indexes at the record in `slot` and enters it in the ordered
+    /// structures.
+    fn index(&mut self, slot: u32) {
+        let Leases {
+            slots,
+            by_id,
+            by_hardware,
+            keys,
+            used,
+            reserved,
+            ranges,
+            ..
+        } = self;
+        let Some(lease) = record(slots, slot) else {
+            return;
+        };
+        if let Some(id) = lease.client_id.as_deref() {
+            let hash = keys.id(id);
+            let has_id =
+                |&s: &u32| record(slots, s).is_some_and(|l| l.client_id.as_deref() == Some(id));
+            point(by_id.entry(hash, has_id, |&s| keys.id_in(slots, s)), slot);
         }
         if let Some((htype, hardware)) = lease.hardware {
-            self.by_hardware.insert((htype.0, hardware), address);
+            let hash = keys.hardware(htype, &hardware);
+            let has_hardware =
+                |&s: &u32| record(slots, s).is_some_and(|l| l.hardware == Some((htype, hardware)));
+            let rehash = |&s: &u32| keys.hardware_in(slots, s);
+            point(by_hardware.entry(hash, has_hardware, rehash), slot);
         }
-        let free_at = lease.free_at();
-        if let Some(range) = self.range_mut(address) {
-            range.by_end.insert((free_at, address));
+        let address = num(lease.address);
+        if let Some(i) = range_of(ranges, reserved, address) {
+            ranges[i].by_end.insert((lease.free_at(), address));
         }
-        self.used.insert(address);
-        self.by_address.insert(address, lease);
+        used.insert(address);
     }
 
     /// Deletes the record for an address.
     pub fn remove(&mut self, address: Ipv4Addr) -> Option<Lease> {
-        let old = self.by_address.remove(&num(address))?;
-        self.unindex(&old);
-        if !self.reserved.contains(&num(address)) {
-            self.used.remove(num(address));
+        let address = num(address);
+        let hash = self.keys.address(address);
+        let slots = &self.slots;
+        let holds = |&slot: &u32| record(slots, slot).is_some_and(|l| num(l.address) == address);
+        let (slot, _) = self.by_address.find_entry(hash, holds).ok()?.remove();
+        let old = self.slots.get_mut(slot as usize).and_then(Option::take)?;
+        self.free.push(slot);
+        self.unindex(slot, &old);
+        if !self.reserved.contains(&address) {
+            self.used.remove(address);
         }
         Some(old)
     }
 
-    fn unindex(&mut self, old: &Lease) {
+    /// Takes `old`, the record just taken out of `slot`, out of the client indexes where
+    /// they still point at the slot, and out of its range's order by end.
+    fn unindex(&mut self, slot: u32, old: &Lease) {
+        if let Some(id) = old.client_id.as_deref() {
+            if let Ok(entry) = self.by_id.find_entry(self.keys.id(id), |&s| s == slot) {
+                entry.remove();
+            }
+        }
+        if let Some((htype, hardware)) = &old.hardware {
+            let hash = self.keys.hardware(*htype, hardware);
+            if let Ok(entry) = self.by_hardware.find_entry(hash, |&s| s == slot) {
+                entry.remove();
+            }
+        }
         let address = num(old.address);
-        if let Some(id) = &old.client_id {
-            if self.by_id.get(id.as_slice()) == Some(&address) {
-                self.by_id.remove(id.as_slice());
-            }
-        }
-        if let Some((htype, hardware)) = old.hardware {
-            if self.by_hardware.get(&(htype.0, hardware)) == Some(&address) {
-                self.by_hardware.remove(&(htype.0, hardware));
-            }
-        }
-        let free_at = old.free_at();
-        if let Some(range) = self.range_mut(address) {
-            range.by_end.remove(&(free_at, address));
+        if let Some(i) = range_of(&self.ranges, &self.reserved, address) {
+            self.ranges[i].by_end.remove(&(old.free_at(), address));
         }
     }
 }
@@ -505,7 +739,7 @@ impl Leases {
 mod tests {
     use super::*;
     use alloc::vec;
-    use core::hash::BuildHasher;
+    use proptest::prelude::*;
 
     fn ip(n: u32) -> Ipv4Addr {
         Ipv4Addr::from(n)
@@ -623,6 +857,24 @@ mod tests {
         assert_eq!(leases.find_free(ip(low), ip(high), 10), Some(ip(low + 500)));
     }
 
+    fn with_id(address: u32, id: &[u8], client: u8) -> Lease {
+        Lease {
+            client_id: Some(id.into()),
+            ..lease(address, client, LeaseState::Active, 1_000)
+        }
+    }
+
+    fn by_id(id: &[u8]) -> Client<'_> {
+        Client {
+            id: Some(id),
+            hardware: None,
+        }
+    }
+
+    fn addresses(leases: &Leases) -> Vec<u32> {
+        leases.iter().map(|l| num(l.address)).collect()
+    }
+
     #[test]
     fn small_bytes_keep_up_to_22_bytes_inline_and_box_longer_ones() {
         assert_eq!(core::mem::size_of::<Option<SmallBytes>>(), 24);
@@ -635,11 +887,388 @@ mod tests {
         assert_eq!(&*SmallBytes::new(&[]), &[] as &[u8]);
         assert_eq!(SmallBytes::new(&long), SmallBytes::from(long.clone()));
         assert_ne!(SmallBytes::new(&long[..22]), SmallBytes::new(&long));
-        let hash = hashbrown::DefaultHashBuilder::default();
-        assert_eq!(
-            hash.hash_one(SmallBytes::new(&long)),
-            hash.hash_one(&long[..])
-        );
+        let keys = Keys::new(1);
+        let mut h = keys.hasher();
+        SmallBytes::new(&long).hash(&mut h);
+        let mut g = keys.hasher();
+        long[..].hash(&mut g);
+        assert_eq!(h.finish(), g.finish());
         assert_eq!(alloc::format!("{:?}", SmallBytes::new(&[1, 2])), "[1, 2]");
+    }
+
+    #[test]
+    fn a_record_takes_96_bytes() {
+        assert_eq!(core::mem::size_of::<Option<Lease>>(), 96);
+    }
+
+    #[test]
+    fn reuses_the_slot_of_a_removed_record() {
+        let mut leases = Leases::new();
+        for a in 1..=3 {
+            leases.apply(lease(BASE + a, 1, LeaseState::Active, 100));
+        }
+        assert_eq!(
+            leases.remove(ip(BASE + 2)).map(|l| l.address),
+            Some(ip(BASE + 2))
+        );
+        assert_eq!(leases.remove(ip(BASE + 2)), None);
+        assert_eq!(leases.len(), 2);
+        assert_eq!(leases.get(ip(BASE + 2)), None);
+        leases.apply(lease(BASE + 9, 9, LeaseState::Active, 100));
+        assert_eq!(leases.slots.len(), 3);
+        assert!(leases.free.is_empty());
+        assert_eq!(leases.len(), 3);
+        assert_eq!(addresses(&leases), [BASE + 1, BASE + 3, BASE + 9]);
+        assert_eq!(
+            leases.get(ip(BASE + 9)).map(|l| l.address),
+            Some(ip(BASE + 9))
+        );
+        let hw = mac(9);
+        assert_eq!(
+            leases.find_client(&by_mac(&hw)).map(|l| l.address),
+            Some(ip(BASE + 9))
+        );
+    }
+
+    #[test]
+    fn follows_a_record_whose_client_identifier_changes() {
+        let mut leases = Leases::new();
+        leases.apply(with_id(BASE + 1, b"first", 1));
+        leases.apply(with_id(BASE + 1, b"second", 1));
+        assert_eq!(leases.find_client(&by_id(b"first")), None);
+        assert_eq!(
+            leases.find_client(&by_id(b"second")).map(|l| l.address),
+            Some(ip(BASE + 1))
+        );
+        // Without an identifier the record is found by hardware again.
+        leases.apply(lease(BASE + 1, 1, LeaseState::Active, 100));
+        assert_eq!(leases.find_client(&by_id(b"second")), None);
+        let hw = mac(1);
+        assert_eq!(
+            leases.find_client(&by_mac(&hw)).map(|l| l.address),
+            Some(ip(BASE + 1))
+        );
+        assert_eq!(leases.by_id.len(), 0);
+        assert_eq!(leases.by_hardware.len(), 1);
+    }
+
+    #[test]
+    fn follows_a_record_whose_hardware_address_changes() {
+        let mut leases = Leases::new();
+        leases.apply(lease(BASE + 1, 1, LeaseState::Active, 100));
+        leases.apply(lease(BASE + 1, 2, LeaseState::Active, 100));
+        let (old, new) = (mac(1), mac(2));
+        assert_eq!(leases.find_client(&by_mac(&old)), None);
+        assert_eq!(
+            leases.find_client(&by_mac(&new)).map(|l| l.address),
+            Some(ip(BASE + 1))
+        );
+        assert_eq!(leases.by_hardware.len(), 1);
+    }
+
+    #[test]
+    fn a_client_index_points_at_the_record_applied_last() {
+        let mut leases = Leases::new();
+        leases.apply(with_id(BASE + 1, b"id", 1));
+        leases.apply(with_id(BASE + 2, b"id", 1));
+        let found = |leases: &Leases| leases.find_client(&by_id(b"id")).map(|l| l.address);
+        assert_eq!(found(&leases), Some(ip(BASE + 2)));
+        leases.apply(with_id(BASE + 1, b"id", 1));
+        assert_eq!(found(&leases), Some(ip(BASE + 1)));
+        // Replacing a record the index no longer points at leaves the index alone.
+        leases.apply(with_id(BASE + 2, b"other", 1));
+        assert_eq!(found(&leases), Some(ip(BASE + 1)));
+        assert_eq!(
+            leases.remove(ip(BASE + 2)).map(|l| l.address),
+            Some(ip(BASE + 2))
+        );
+        assert_eq!(found(&leases), Some(ip(BASE + 1)));
+    }
+
+    /// Two keys whose hashes agree in hashbrown's 7-bit tag and in the low bits that choose
+    /// the first probe group: every lookup of one compares the other's record.
+    fn colliding<T: Copy>(candidates: impl Iterator<Item = T>, hash: impl Fn(T) -> u64) -> [T; 2] {
+        let mut seen = BTreeMap::new();
+        for key in candidates {
+            let h = hash(key);
+            if let Some(&other) = seen.get(&(h >> 57, h & 0xff)) {
+                return [other, key];
+            }
+            seen.insert((h >> 57, h & 0xff), key);
+        }
+        panic!("no collision among the candidates");
+    }
+
+    #[test]
+    fn compares_keys_when_client_identifiers_collide() {
+        let mut leases = Leases::new();
+        let [a, b] = colliding(0..u16::MAX, |n| leases.keys.id(&n.to_be_bytes()));
+        let (a, b) = (a.to_be_bytes(), b.to_be_bytes());
+        leases.apply(with_id(BASE + 1, &a, 1));
+        leases.apply(with_id(BASE + 2, &b, 2));
+        let found = |leases: &Leases, id| leases.find_client(&by_id(id)).map(|l| l.address);
+        assert_eq!(found(&leases, &a), Some(ip(BASE + 1)));
+        assert_eq!(found(&leases, &b), Some(ip(BASE + 2)));
+        leases.remove(ip(BASE + 1));
+        assert_eq!(found(&leases, &a), None);
+        assert_eq!(found(&leases, &b), Some(ip(BASE + 2)));
+    }
+
+    #[test]
+    fn compares_keys_when_addresses_and_hardware_addresses_collide() {
+        let mut leases = Leases::new();
+        let [x, y] = colliding(BASE..BASE + 60_000, |a| leases.keys.address(a));
+        leases.apply(lease(x, 1, LeaseState::Active, 100));
+        leases.apply(lease(y, 2, LeaseState::Active, 100));
+        assert_eq!(leases.get(ip(x)).map(|l| l.address), Some(ip(x)));
+        assert_eq!(leases.get(ip(y)).map(|l| l.address), Some(ip(y)));
+        leases.remove(ip(x));
+        assert_eq!(leases.get(ip(x)), None);
+        assert_eq!(leases.get(ip(y)).map(|l| l.address), Some(ip(y)));
+
+        let hardware = |n: u16| {
+            let [a, b] = n.to_be_bytes();
+            HardwareAddress::ethernet([2, 0, 0, 0, a, b])
+        };
+        let [m, n] = colliding(0..u16::MAX, |n| {
+            leases.keys.hardware(HardwareType::ETHERNET, &hardware(n))
+        });
+        let (m, n) = (hardware(m), hardware(n));
+        let mut leases = Leases::new();
+        for (address, hw) in [(BASE + 1, m), (BASE + 2, n)] {
+            leases.apply(Lease {
+                hardware: Some((HardwareType::ETHERNET, hw)),
+                ..lease(address, 0, LeaseState::Active, 100)
+            });
+        }
+        let found = |hw| leases.find_client(&by_mac(hw)).map(|l| l.address);
+        assert_eq!(found(&m), Some(ip(BASE + 1)));
+        assert_eq!(found(&n), Some(ip(BASE + 2)));
+    }
+
+    #[test]
+    fn iterates_by_address_whatever_the_order_of_arrival() {
+        let mut leases = Leases::new();
+        leases.set_ranges(
+            &[(ip(BASE + 1), ip(BASE + 50))],
+            &[ip(BASE + 20), ip(BASE + 60)],
+        );
+        for a in [30, 5, 60, 7, 6, 41, 20, 1] {
+            leases.apply(lease(BASE + a, 1, LeaseState::Active, 100));
+        }
+        leases.remove(ip(BASE + 6));
+        leases.remove(ip(BASE + 20));
+        leases.apply(lease(BASE + 3, 1, LeaseState::Active, 100));
+        let expected: Vec<u32> = [1, 3, 5, 7, 30, 41, 60].map(|a| BASE + a).to_vec();
+        assert_eq!(addresses(&leases), expected);
+        let mut unordered: Vec<u32> = leases.iter_unordered().map(|l| num(l.address)).collect();
+        unordered.sort_unstable();
+        assert_eq!(unordered, expected);
+        assert_eq!(leases.len(), expected.len());
+    }
+
+    #[test]
+    fn answers_the_same_whatever_the_seed() {
+        let run = |mut leases: Leases| {
+            leases.set_ranges(&[(ip(BASE + 1), ip(BASE + 40))], &[]);
+            for a in 1..=40u8 {
+                leases.apply(with_id(BASE + u32::from(a), &[a % 7], a % 5));
+            }
+            leases.remove(ip(BASE + 4));
+            let found: Vec<_> = (0..7u8)
+                .map(|id| leases.find_client(&by_id(&[id])).map(|l| l.address))
+                .collect();
+            (found, leases.iter().cloned().collect::<Vec<_>>())
+        };
+        assert_eq!(run(Leases::new()), run(Leases::with_seed(42)));
+    }
+
+    /// The database as it was kept before the hash indexes, as a model to check them
+    /// against: every record by address, and each client key to the address of the record
+    /// applied last with it.
+    #[derive(Default)]
+    struct Model {
+        records: BTreeMap<u32, Lease>,
+        ids: BTreeMap<Vec<u8>, u32>,
+        hardware: BTreeMap<(u8, HardwareAddress), u32>,
+        reserved: Vec<u32>,
+        ranges: Vec<(u32, u32)>,
+    }
+
+    impl Model {
+        fn apply(&mut self, lease: Lease) {
+            let address = num(lease.address);
+            self.remove(address);
+            if let Some(id) = &lease.client_id {
+                self.ids.insert(id.to_vec(), address);
+            }
+            if let Some((t, hw)) = lease.hardware {
+                self.hardware.insert((t.0, hw), address);
+            }
+            self.records.insert(address, lease);
+        }
+
+        fn remove(&mut self, address: u32) {
+            let Some(old) = self.records.remove(&address) else {
+                return;
+            };
+            if let Some(id) = &old.client_id {
+                if self.ids.get(id.as_slice()) == Some(&address) {
+                    self.ids.remove(id.as_slice());
+                }
+            }
+            if let Some((t, hw)) = old.hardware {
+                if self.hardware.get(&(t.0, hw)) == Some(&address) {
+                    self.hardware.remove(&(t.0, hw));
+                }
+            }
+        }
+
+        fn find_client(&self, client: &Client<'_>) -> Option<u32> {
+            if let Some(address) = client.id.and_then(|id| self.ids.get(id)) {
+                return Some(*address);
+            }
+            let (t, hw) = client.hardware?;
+            let address = *self.hardware.get(&(t.0, *hw))?;
+            self.records[&address].belongs_to(client).then_some(address)
+        }
+
+        /// `find_free` by looking at every address of the range.
+        fn find_free(&self, low: u32, high: u32, now: Time) -> Option<u32> {
+            let fresh =
+                (low..=high).find(|a| !self.records.contains_key(a) && !self.reserved.contains(a));
+            fresh.or_else(|| {
+                self.records
+                    .values()
+                    .map(|l| (l.free_at(), num(l.address)))
+                    .filter(|&(at, a)| {
+                        at <= now
+                            && (low..=high).contains(&a)
+                            && !self.reserved.contains(&a)
+                            && self.ranges.iter().any(|&(l, h)| (l..=h).contains(&a))
+                    })
+                    .min()
+                    .map(|(_, a)| a)
+            })
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Apply {
+            address: u32,
+            id: Option<u8>,
+            hardware: Option<u8>,
+            state: u8,
+            ends: Time,
+        },
+        Remove(u32),
+        SetRanges(bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => (0..14u32, proptest::option::of(0..4u8), proptest::option::of(0..4u8), 0..6u8,
+                0..60u64)
+                .prop_map(|(address, id, hardware, state, ends)| Op::Apply {
+                    address, id, hardware, state, ends
+                }),
+            3 => (0..14u32).prop_map(Op::Remove),
+            1 => any::<bool>().prop_map(Op::SetRanges),
+        ]
+    }
+
+    const STATES: [LeaseState; 6] = [
+        LeaseState::Offered,
+        LeaseState::Active,
+        LeaseState::Released,
+        LeaseState::Expired,
+        LeaseState::Abandoned,
+        LeaseState::Free,
+    ];
+
+    fn set_ranges(leases: &mut Leases, model: &mut Model, wide: bool) {
+        let ranges = if wide {
+            vec![(BASE + 1, BASE + 6), (BASE + 8, BASE + 12)]
+        } else {
+            vec![(BASE + 2, BASE + 9)]
+        };
+        let reserved = if wide {
+            vec![BASE + 3]
+        } else {
+            vec![BASE + 5, BASE + 13]
+        };
+        let as_ips: Vec<_> = ranges.iter().map(|&(l, h)| (ip(l), ip(h))).collect();
+        let reserved_ips: Vec<_> = reserved.iter().map(|&a| ip(a)).collect();
+        leases.set_ranges(&as_ips, &reserved_ips);
+        model.ranges = ranges;
+        model.reserved = reserved;
+    }
+
+    proptest! {
+        #[test]
+        fn answers_as_the_ordered_maps_did(
+            ops in proptest::collection::vec(op(), 1..80),
+            seed in any::<u64>(),
+        ) {
+            let mut leases = Leases::with_seed(seed);
+            let mut model = Model::default();
+            set_ranges(&mut leases, &mut model, false);
+            for op in ops {
+                match op {
+                    Op::Apply { address, id, hardware, state, ends } => {
+                        let lease = Lease {
+                            address: ip(BASE + address),
+                            client_id: id.map(|id| SmallBytes::new(&[1, id])),
+                            hardware: hardware.map(|n| (HardwareType::ETHERNET, mac(n))),
+                            starts: 0,
+                            ends,
+                            cltt: ends / 2,
+                            state: STATES[usize::from(state)],
+                            hostname: None,
+                        };
+                        model.apply(lease.clone());
+                        leases.apply(lease);
+                    }
+                    Op::Remove(address) => {
+                        let expected = model.records.get(&(BASE + address)).cloned();
+                        model.remove(BASE + address);
+                        prop_assert_eq!(leases.remove(ip(BASE + address)), expected);
+                    }
+                    Op::SetRanges(wide) => set_ranges(&mut leases, &mut model, wide),
+                }
+                prop_assert_eq!(leases.len(), model.records.len());
+                let all: Vec<&Lease> = leases.iter().collect();
+                prop_assert_eq!(all, model.records.values().collect::<Vec<_>>());
+                for address in 0..14 {
+                    let a = BASE + address;
+                    prop_assert_eq!(leases.get(ip(a)), model.records.get(&a));
+                }
+                let ids = [None, Some(0u8), Some(1), Some(2), Some(3)];
+                let hws = [None, Some(0u8), Some(1), Some(2), Some(3)];
+                for id in ids {
+                    for hw in hws {
+                        let id_bytes = id.map(|id| [1, id]);
+                        let hw_address = hw.map(mac);
+                        let client = Client {
+                            id: id_bytes.as_ref().map(|b| &b[..]),
+                            hardware: hw_address.as_ref().map(|h| (HardwareType::ETHERNET, h)),
+                        };
+                        prop_assert_eq!(
+                            leases.find_client(&client).map(|l| num(l.address)),
+                            model.find_client(&client)
+                        );
+                    }
+                }
+                for now in [0, 20, 40, 70] {
+                    for (low, high) in [(0, 14), (2, 9), (4, 11), (9, 9)] {
+                        prop_assert_eq!(
+                            leases.find_free(ip(BASE + low), ip(BASE + high), now).map(num),
+                            model.find_free(BASE + low, BASE + high, now)
+                        );
+                    }
+                }
+            }
+        }
     }
 }
