@@ -307,10 +307,15 @@ fn run(args: &Args) -> Result<(), String> {
     for problem in &loaded.problems {
         warn!("{problem}");
     }
-    let mut leases = Leases::new();
+    // Anyone on the network chooses the client identifiers the lease indexes hash: key the
+    // hash with a secret, drawn by std from the operating system.
+    let random = std::collections::hash_map::RandomState::new();
+    let seed = std::hash::BuildHasher::hash_one(&random, 0u8);
+    let mut leases = Leases::with_seed(seed);
     let (ranges, reserved) = policy.ranges_and_reservations();
     leases.set_ranges(&ranges, &reserved);
     let count = loaded.leases.len();
+    leases.reserve(count);
     for lease in loaded.leases {
         leases.apply(lease);
     }
