@@ -11,9 +11,10 @@
 //!   broadcast flag, answers read from a packet socket, and renewals and releases unicast
 //!   from the leased address to the server's.
 //!
-//! Messages are patched into templates built once (see [`packets`]), sent and received in
-//! batches of one system call each (`sendmmsg`, `recvmmsg`), and latencies go into a
-//! fixed histogram (see [`stats`]): nothing is allocated per packet.
+//! Messages are patched into templates built once (module `packets`), sent and received in
+//! batches of one system call each (`recvmmsg`, and `sendmmsg` or, over UDP, one segmented
+//! `sendmsg`), and latencies go into a fixed histogram (module `stats`): nothing is
+//! allocated per packet.
 
 mod packets;
 mod stats;
