@@ -46,7 +46,9 @@ pub struct Args {
     #[arg(long)]
     giaddr: Option<Ipv4Addr>,
     /// Act as the clients themselves on this interface, in broadcast Ethernet frames from
-    /// each client's own MAC address, rather than as a relay over UDP (needs root).
+    /// each client's own MAC address, rather than as a relay over UDP (needs root). The
+    /// interface is in promiscuous mode while this runs, so that answers sent to the
+    /// clients' MAC addresses are seen.
     #[arg(long, short = 'i', value_name = "IFACE", conflicts_with_all = ["bind", "giaddr"])]
     interface: Option<String>,
     /// Distinct clients to simulate.
