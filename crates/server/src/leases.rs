@@ -26,7 +26,8 @@
 //!
 //! Memory: a record takes 96 bytes (a client identifier of up to 22 bytes is kept inline, a
 //! host name is allocated apart), an index entry 4 bytes and a control byte at a load of at
-//! most 7/8, and the entry by end time 16 bytes and its share of the tree.
+//! most 7/8, and the entry by end time 8 bytes and its share of the tree: about 150 bytes a
+//! lease in all at a million leases.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -317,7 +318,28 @@ impl Runs {
 struct RangeIndex {
     low: u32,
     high: u32,
-    by_end: BTreeSet<(Time, u32)>,
+    /// [`end_key`]s of the range's leases.
+    by_end: BTreeSet<u64>,
+}
+
+/// The time in an [`end_key`] of every lease free from this second (7 February 2106) on, or
+/// never: their records tell them apart.
+const FAR: u32 = u32::MAX;
+
+/// A lease's key in its range's order by end: the second it is free from, saturated at
+/// [`FAR`], then its address, in one number.
+fn end_key(free_at: Time, address: u32) -> u64 {
+    let time = u32::try_from(free_at).unwrap_or(FAR);
+    (u64::from(time) << 32) | u64::from(address)
+}
+
+/// The time and the address in an [`end_key`].
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "the key is two 32-bit halves"
+)]
+fn end_key_parts(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32, key as u32)
 }
 
 /// The configured range that hands out `address`, if any: a reserved address is in none.
@@ -511,7 +533,9 @@ impl Leases {
             let address = num(lease.address);
             self.used.insert(address);
             if let Some(i) = range_of(&self.ranges, &self.reserved, address) {
-                self.ranges[i].by_end.insert((lease.free_at(), address));
+                self.ranges[i]
+                    .by_end
+                    .insert(end_key(lease.free_at(), address));
             }
         }
     }
@@ -623,17 +647,40 @@ impl Leases {
         self.ranges[first..]
             .iter()
             .take_while(|r| r.low <= high)
-            .filter_map(|r| {
-                let mut free = r.by_end.iter().take_while(|(free_at, _)| *free_at <= now);
-                let found = if low <= r.low && r.high <= high {
-                    free.next()
-                } else {
-                    free.find(|(_, a)| (low..=high).contains(a))
-                };
-                found.copied()
-            })
+            .filter_map(|r| self.longest_free(r, low, high, now))
             .min()
             .map(|(_, address)| Ipv4Addr::from(address))
+    }
+
+    /// The address of range `r` in `low..=high` that has been free the longest at `now`,
+    /// and since when.
+    fn longest_free(&self, r: &RangeIndex, low: u32, high: u32, now: Time) -> Option<(Time, u32)> {
+        let whole = low <= r.low && r.high <= high;
+        let mut far = None;
+        for &key in &r.by_end {
+            let (time, address) = end_key_parts(key);
+            if time == FAR {
+                far = Some(key);
+                break;
+            }
+            if Time::from(time) > now {
+                return None;
+            }
+            if whole || (low..=high).contains(&address) {
+                return Some((Time::from(time), address));
+            }
+        }
+        // What is left is free from FAR on, in the order of addresses: ask the records.
+        if now < Time::from(FAR) {
+            return None;
+        }
+        r.by_end
+            .range(far?..)
+            .map(|&key| end_key_parts(key).1)
+            .filter(|address| (low..=high).contains(address))
+            .filter_map(|address| Some((self.lookup(address)?.free_at(), address)))
+            .filter(|&(free_at, _)| free_at <= now)
+            .min()
     }
 
     /// Records a lease, replacing any record for its address: O(1) expected in the hash
@@ -693,7 +740,7 @@ impl Leases {
         }
         let address = num(lease.address);
         if let Some(i) = range_of(ranges, reserved, address) {
-            ranges[i].by_end.insert((lease.free_at(), address));
+            ranges[i].by_end.insert(end_key(lease.free_at(), address));
         }
         used.insert(address);
     }
@@ -730,7 +777,9 @@ impl Leases {
         }
         let address = num(old.address);
         if let Some(i) = range_of(&self.ranges, &self.reserved, address) {
-            self.ranges[i].by_end.remove(&(old.free_at(), address));
+            self.ranges[i]
+                .by_end
+                .remove(&end_key(old.free_at(), address));
         }
     }
 }
@@ -899,6 +948,27 @@ mod tests {
     #[test]
     fn a_record_takes_96_bytes() {
         assert_eq!(core::mem::size_of::<Option<Lease>>(), 96);
+    }
+
+    #[test]
+    fn orders_ends_past_2106_by_their_records() {
+        let far = Time::from(FAR);
+        let mut leases = Leases::new();
+        leases.set_ranges(&[(ip(BASE + 1), ip(BASE + 3))], &[]);
+        leases.apply(lease(BASE + 1, 1, LeaseState::Active, far + 20));
+        leases.apply(lease(BASE + 2, 2, LeaseState::Active, far + 10));
+        leases.apply(lease(BASE + 3, 3, LeaseState::Active, INFINITE));
+        let find = |leases: &Leases, now| leases.find_free(ip(BASE + 1), ip(BASE + 3), now);
+        assert_eq!(find(&leases, far + 9), None);
+        assert_eq!(find(&leases, far + 15), Some(ip(BASE + 2)));
+        assert_eq!(find(&leases, far + 30), Some(ip(BASE + 2)));
+        leases.apply(lease(BASE + 2, 2, LeaseState::Active, far + 40));
+        assert_eq!(find(&leases, far + 15), None);
+        assert_eq!(find(&leases, far + 30), Some(ip(BASE + 1)));
+        assert_eq!(
+            leases.find_free(ip(BASE + 3), ip(BASE + 3), INFINITE - 1),
+            None
+        );
     }
 
     #[test]
@@ -1169,12 +1239,22 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             8 => (0..14u32, proptest::option::of(0..4u8), proptest::option::of(0..4u8), 0..6u8,
-                0..60u64)
+                ends())
                 .prop_map(|(address, id, hardware, state, ends)| Op::Apply {
                     address, id, hardware, state, ends
                 }),
             3 => (0..14u32).prop_map(Op::Remove),
             1 => any::<bool>().prop_map(Op::SetRanges),
+        ]
+    }
+
+    /// Ends around now, around the last second an end key tells apart, and never.
+    fn ends() -> impl Strategy<Value = Time> {
+        let far = Time::from(FAR);
+        prop_oneof![
+            4 => 0..60u64,
+            2 => far - 3..far + 3,
+            1 => Just(INFINITE),
         ]
     }
 
@@ -1260,7 +1340,8 @@ mod tests {
                         );
                     }
                 }
-                for now in [0, 20, 40, 70] {
+                let far = Time::from(FAR);
+                for now in [0, 20, 40, 70, far - 1, far, far + 1, INFINITE / 2, INFINITE] {
                     for (low, high) in [(0, 14), (2, 9), (4, 11), (9, 9)] {
                         prop_assert_eq!(
                             leases.find_free(ip(BASE + low), ip(BASE + high), now).map(num),
