@@ -113,7 +113,7 @@ impl Counters {
                         .flat_map(|p| &p.ranges)
                         .any(|&(l, h)| (l..=h).contains(&a))
                 };
-                for lease in leases.iter() {
+                for lease in leases.iter_unordered() {
                     if lease.holds(now) && within(lease.address) {
                         used += 1;
                     }
