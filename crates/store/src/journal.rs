@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use charrua_server::leases::Lease;
 
-use crate::read::read_bytes;
+use crate::read::read_file;
 use crate::write::{write_header, write_lease};
 use crate::{Loaded, StoreError};
 
@@ -429,14 +429,14 @@ impl Journal {
 
 impl LeaseStore for Journal {
     fn load(&mut self) -> Result<Loaded, StoreError> {
-        let bytes = read_whole(&self.path).map_err(|e| StoreError::new(&self.path, "read", e))?;
-        let mut loaded = read_bytes(&bytes);
+        let (mut loaded, len) =
+            read_file(&self.path).map_err(|e| StoreError::new(&self.path, "read", e))?;
         for problem in &mut loaded.problems {
             problem.path = Some(self.path.clone());
         }
         self.records = 0;
         self.record_bytes = 0;
-        self.note_records(as_u64(loaded.records), as_u64(bytes.len()));
+        self.note_records(as_u64(loaded.records), len);
         Ok(loaded)
     }
 
@@ -607,65 +607,6 @@ impl Compacted {
     }
 }
 
-/// Files at least this large are read on several threads.
-const PARALLEL_READ_BYTES: usize = 8 << 20;
-
-/// Reads a whole file in one buffer; a large one in as many pieces as the machine runs
-/// threads at once, each copied from the page cache by its own thread.
-#[cfg(unix)]
-fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt as _;
-
-    let mut file = File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if len < PARALLEL_READ_BYTES || threads < 2 || len == usize::MAX {
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        return Ok(bytes);
-    }
-    let mut bytes = vec![0u8; len];
-    let piece = len.div_ceil(threads);
-    let read = std::thread::scope(|scope| {
-        let file = &file;
-        let readers: Vec<_> = bytes
-            .chunks_mut(piece)
-            .enumerate()
-            .map(|(n, buffer)| {
-                let offset = as_u64(n * piece);
-                scope.spawn(move || file.read_exact_at(buffer, offset))
-            })
-            .collect();
-        // The scope waits for every reader, even after an error.
-        readers.into_iter().try_for_each(|reader| {
-            reader
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e))
-        })
-    });
-    match read {
-        // The file may have grown since its length was taken.
-        Ok(()) => {
-            file.seek(SeekFrom::Start(as_u64(len)))?;
-            file.read_to_end(&mut bytes)?;
-        }
-        // It shrank: read it again, in one go.
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            bytes.clear();
-            file.seek(SeekFrom::Start(0))?;
-            file.read_to_end(&mut bytes)?;
-        }
-        Err(e) => return Err(e),
-    }
-    Ok(bytes)
-}
-
-/// Reads a whole file in one buffer.
-#[cfg(not(unix))]
-fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
-    fs::read(path)
-}
-
 fn as_u64(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
@@ -721,22 +662,9 @@ mod tests {
         // while the journal is still open.
         let on_disk = fs::read(journal.path()).unwrap();
         assert_eq!(u64::try_from(on_disk.len()).unwrap(), journal.len());
-        let loaded = read_bytes(&on_disk);
+        let loaded = crate::read_bytes(&on_disk);
         assert_eq!(loaded.leases, [active(1), active(2)]);
         assert!(!journal.torn_tail);
-    }
-
-    #[test]
-    fn reads_a_large_file_in_pieces_as_it_is() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(DEFAULT_NAME);
-        let bytes: Vec<u8> = (0..PARALLEL_READ_BYTES + 12_345)
-            .map(|n| u8::try_from(n % 251).unwrap())
-            .collect();
-        fs::write(&path, &bytes).unwrap();
-        assert_eq!(read_whole(&path).unwrap(), bytes);
-        fs::write(&path, &bytes[..1000]).unwrap();
-        assert_eq!(read_whole(&path).unwrap(), &bytes[..1000]);
     }
 
     #[test]

@@ -27,6 +27,9 @@ use crate::{Level, Loaded, Problem};
 
 mod fast;
 mod parallel;
+mod stream;
+
+pub(crate) use stream::read_file;
 
 /// The last year read in the calendar format; later times are written as `epoch N`.
 const MAX_YEAR: i64 = 999_999;
@@ -123,6 +126,9 @@ struct Lexer<'a> {
     line: usize,
     /// Byte offset where the current line begins.
     line_start: usize,
+    /// True once the end of the text has been given as a token: what was read last might
+    /// have been read differently had the text gone on.
+    met_end: bool,
 }
 
 /// For each byte, whether it ends an atom: white space or one of `;{}"#`.
@@ -154,6 +160,7 @@ impl<'a> Lexer<'a> {
             column,
         };
         let Some(&b) = self.src.get(pos) else {
+            self.met_end = true;
             return token(Kind::Eof);
         };
         self.pos += 1;
@@ -269,6 +276,20 @@ fn bad(token: &Token<'_>, message: String) -> Bad {
     }
 }
 
+/// Adds what was read in a part of a text to what was read before it.
+fn gather(gathered: &mut Loaded, mut part: Loaded) {
+    gathered.problems.append(&mut part.problems);
+    gathered.records += part.records;
+    if part.server_duid.is_some() {
+        gathered.server_duid = part.server_duid;
+    }
+    if gathered.leases.is_empty() {
+        gathered.leases = part.leases;
+    } else {
+        gathered.leases.append(&mut part.leases);
+    }
+}
+
 /// The lease records, in file order, with each address once: where it first appears,
 /// holding its last record.
 fn last_of_each_address(leases: Vec<Lease>) -> Vec<Lease> {
@@ -360,6 +381,7 @@ impl<'a> Parser<'a> {
                 pos: from.pos,
                 line: from.line,
                 line_start: from.line_start,
+                met_end: false,
             },
             stop,
             fast: true,
@@ -1238,6 +1260,31 @@ mod tests {
             let mut every = vec![0];
             every.extend(&starts);
             assert_eq!(parallel::read_in_parts(&text, &every, 3), whole);
+        }
+    }
+
+    #[test]
+    fn reading_a_file_in_blocks_gives_what_reading_it_whole_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dhcpd.leases");
+        for text in [
+            damaged_text(),
+            varied_text(),
+            ISC.as_bytes().to_vec(),
+            TORN.as_bytes().to_vec(),
+            CORRUPT.as_bytes().to_vec(),
+            Vec::new(),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let whole = read_serial(&text);
+            let len = u64::try_from(text.len()).unwrap();
+            for block in [1, 2, 7, 30, 64, 100, 150, 200, 333, 1000, 100_000] {
+                for threads in [1, 3] {
+                    let mut file = std::fs::File::open(&path).unwrap();
+                    let read = stream::read_in_blocks(&mut file, block, threads).unwrap();
+                    assert_eq!(read, (whole.clone(), len), "blocks of {block} bytes");
+                }
+            }
         }
     }
 

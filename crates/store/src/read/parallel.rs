@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
-use super::{Parser, Place, last_of_each_address, read_serial};
+use super::{Parser, Place, gather, last_of_each_address, read_serial};
 use crate::Loaded;
 
 /// Texts shorter than this are read whole, on the calling thread.
@@ -147,20 +147,6 @@ pub(super) fn read_in_parts(text: &[u8], cuts: &[usize], threads: usize) -> Load
         gathered.leases = last_of_each_address(gathered.leases);
         gathered
     })
-}
-
-/// Adds what was read in a part to what was read before it.
-fn gather(gathered: &mut Loaded, mut part: Loaded) {
-    gathered.problems.append(&mut part.problems);
-    gathered.records += part.records;
-    if part.server_duid.is_some() {
-        gathered.server_duid = part.server_duid;
-    }
-    if gathered.leases.is_empty() {
-        gathered.leases = part.leases;
-    } else {
-        gathered.leases.append(&mut part.leases);
-    }
 }
 
 #[cfg(test)]
