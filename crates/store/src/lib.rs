@@ -4,7 +4,8 @@
 //! - [`read()`] loads a lease file as ISC dhcpd 4.x writes it, in either time format, and
 //!   keeps the last record of each address. A torn or corrupt record is reported as a
 //!   [`Problem`] with its line and column and skipped; loading never fails on content. A
-//!   large file is read on all the machine's cores, with the same result.
+//!   large text is parsed on all the machine's cores, and [`LeaseStore::load`] reads a
+//!   large journal in blocks parsed while the next ones are read, with the same result.
 //! - [`write()`] and [`write_lease`] produce records that ISC dhcpd 4.4 (`dhcpd -T`) and
 //!   Debian's `dhcp-lease-list` read back.
 //! - [`Journal`] implements [`LeaseStore`] over one file: [`LeaseStore::commit`] appends a
