@@ -13,7 +13,11 @@
 //!   each loaded lease.
 //!
 //! Each line gives the wall time and the process's CPU time (all threads), which tells how
-//! much of the wall time other work on the machine took; the last lines give the medians.
+//! much of the wall time other work on the machine took; then come the medians. Last, it
+//! times a compaction of the journal down to the database in two phases: the snapshot and
+//! [`Journal::begin_compaction`], the job (which a daemon runs on another thread), and
+//! [`Journal::finish_compaction`]; then the snapshot's pieces, when it is taken in pieces
+//! ([`Journal::begin_compaction_in_pieces`]).
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -25,6 +29,9 @@ use charrua_store::{Journal, LeaseStore};
 use charrua_wire::{HardwareAddress, HardwareType, Text};
 
 const RUNS: usize = 3;
+
+/// Leases in a piece of a snapshot taken in pieces.
+const PIECE: usize = 10_000;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -73,6 +80,7 @@ fn main() {
     let mut parse = Vec::new();
     let mut load = Vec::new();
     let mut index = Vec::new();
+    let mut last = None;
     for _ in 0..RUNS {
         let (loaded, took) = timed(|| charrua_store::read_bytes(text.as_bytes()));
         assert_eq!(loaded.leases.len(), expected);
@@ -101,6 +109,7 @@ fn main() {
         assert_eq!(database.len(), expected);
         println!("index {expected} leases:  {}", show(took));
         index.push(took);
+        last = Some(database);
     }
     let median = |times: &mut Vec<(Duration, Duration)>| {
         times.sort();
@@ -113,6 +122,50 @@ fn main() {
     println!(
         "median load + index:  {:.2?} wall",
         load.0.saturating_add(index.0)
+    );
+
+    // Compacting the journal down to the database, in the two phases a daemon uses: what its
+    // own thread spends (the snapshot, begin, finish) and what the job spends elsewhere.
+    let database = last.expect("at least one run");
+    let mut journal = Journal::open(&path).expect("the journal opens");
+    let (job, snapshot) = timed(|| {
+        let live: Vec<Lease> = database.iter().cloned().collect();
+        journal
+            .begin_compaction(live)
+            .expect("no compaction is in progress")
+    });
+    let (done, run) = timed(|| job.run());
+    let (finished, finish) = timed(|| journal.finish_compaction(done));
+    finished.expect("the compaction finishes");
+    println!("compaction snapshot:  {}", show(snapshot));
+    println!("compaction job:       {}", show(run));
+    println!("compaction finish:    {}", show(finish));
+
+    // The same with the snapshot taken in pieces, as a daemon would between batches.
+    let (job, feed) = journal
+        .begin_compaction_in_pieces()
+        .expect("no compaction is in progress");
+    let worker = std::thread::spawn(move || job.run());
+    let mut all = database.iter();
+    let mut longest = (Duration::ZERO, Duration::ZERO);
+    let mut pieces = 0;
+    loop {
+        let (piece, took) = timed(|| all.by_ref().take(PIECE).cloned().collect::<Vec<_>>());
+        if piece.is_empty() {
+            break;
+        }
+        feed.add(piece);
+        longest = longest.max(took);
+        pieces += 1;
+    }
+    feed.finish();
+    let done = worker.join().expect("the job does not panic");
+    journal
+        .finish_compaction(done)
+        .expect("the compaction finishes");
+    println!(
+        "snapshot in {pieces} pieces of {PIECE}, the longest: {}",
+        show(longest)
     );
 }
 

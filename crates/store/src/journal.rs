@@ -7,6 +7,7 @@ use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use charrua_server::leases::Lease;
 
@@ -64,7 +65,9 @@ pub trait LeaseStore {
 ///   once that sync, or the sync of a later batch, has returned `Ok`.
 /// - [`Journal::begin_compaction`] returns a [`CompactionJob`] that writes and syncs the new
 ///   file on any thread; [`Journal::finish_compaction`] then puts it in place, on the
-///   journal's own thread, with what was appended in the meantime.
+///   journal's own thread, with what was appended in the meantime. With
+///   [`Journal::begin_compaction_in_pieces`], the snapshot of live leases is handed to the
+///   job in pieces, so that even taking it need not stall the owning thread.
 ///
 /// ```no_run
 /// # use charrua_server::leases::Lease;
@@ -295,8 +298,26 @@ impl Journal {
         Ok(CompactionJob {
             id,
             temporary: self.temporary_path(),
-            live,
+            live: Snapshot::Whole(live),
         })
+    }
+
+    /// As [`Journal::begin_compaction`], with the snapshot given in pieces afterwards,
+    /// through the returned feed, so that taking it need not hold up the owning thread: a
+    /// piece at a time, between appends. The job writes each piece as it comes, and syncs
+    /// once the feed is finished.
+    ///
+    /// The pieces may be taken at any time after this call, in any order of addresses,
+    /// each lease once: every record appended from now on follows the snapshot in the new
+    /// file, so an address's last record there is its latest, whichever state the snapshot
+    /// caught.
+    pub fn begin_compaction_in_pieces(
+        &mut self,
+    ) -> Result<(CompactionJob, SnapshotFeed), StoreError> {
+        let (pieces, fed) = mpsc::channel();
+        let mut job = self.begin_compaction(Vec::new())?;
+        job.live = Snapshot::Fed(fed);
+        Ok((job, SnapshotFeed { pieces }))
     }
 
     /// Completes a compaction with its job's result, on the journal's own thread: appends
@@ -502,29 +523,64 @@ impl PendingSync {
     }
 }
 
-/// The first phase of a compaction, from [`Journal::begin_compaction`]: writes a snapshot of
-/// the live leases to `NAME.tmp` and syncs it. It touches no state of the journal, so it
-/// can run on any thread.
+/// The first phase of a compaction, from [`Journal::begin_compaction`] or
+/// [`Journal::begin_compaction_in_pieces`]: writes a snapshot of the live leases to
+/// `NAME.tmp` and syncs it. It touches no state of the journal, so it can run on any thread.
 pub struct CompactionJob {
     id: u64,
     temporary: PathBuf,
-    live: Vec<Lease>,
+    live: Snapshot,
 }
 
-/// The count of leases, not the leases.
+/// The live leases a compaction writes.
+enum Snapshot {
+    /// All of them, given at once.
+    Whole(Vec<Lease>),
+    /// Given in pieces through a [`SnapshotFeed`]; `None` ends them.
+    Fed(mpsc::Receiver<Option<Vec<Lease>>>),
+}
+
+/// Where the job writes to, and its leases' count when they were given at once.
 impl fmt::Debug for CompactionJob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let leases = match &self.live {
+            Snapshot::Whole(live) => Some(live.len()),
+            Snapshot::Fed(_) => None,
+        };
         f.debug_struct("CompactionJob")
             .field("temporary", &self.temporary)
-            .field("leases", &self.live.len())
+            .field("leases", &leases)
             .finish()
+    }
+}
+
+/// The owning thread's end of a compaction whose snapshot is given in pieces: see
+/// [`Journal::begin_compaction_in_pieces`].
+#[derive(Debug)]
+pub struct SnapshotFeed {
+    pieces: mpsc::Sender<Option<Vec<Lease>>>,
+}
+
+impl SnapshotFeed {
+    /// Adds leases to the snapshot (offers are skipped). The job writes them after the
+    /// pieces added before. If the job has already failed, they are dropped: its error comes
+    /// through its result.
+    pub fn add(&self, leases: Vec<Lease>) {
+        let _ = self.pieces.send(Some(leases));
+    }
+
+    /// Ends the snapshot: the job syncs what it was given and returns. A feed dropped
+    /// without this makes the job fail, since its file would lack leases.
+    pub fn finish(self) {
+        let _ = self.pieces.send(None);
     }
 }
 
 impl CompactionJob {
     /// Writes the header and a record for each lease (offers skipped) to a new `NAME.tmp`,
-    /// replacing any left there, and syncs it (`fsync`). On an error the partial file is
-    /// removed. The result goes to [`Journal::finish_compaction`].
+    /// replacing any left there, and syncs it (`fsync`); with a snapshot given in pieces,
+    /// it writes each as it comes, until the feed is finished. On an error the partial file
+    /// is removed. The result goes to [`Journal::finish_compaction`].
     pub fn run(self) -> Result<Compacted, StoreError> {
         let temporary = self.temporary;
         remove_if_present(&temporary);
@@ -533,7 +589,11 @@ impl CompactionJob {
             .create_new(true)
             .open(&temporary)
             .map_err(|e| StoreError::new(&temporary, "create", e))?;
-        let written = write_records(&file, &self.live)
+        let written = match self.live {
+            Snapshot::Whole(live) => write_records(&file, std::iter::once(Ok(live))),
+            Snapshot::Fed(pieces) => write_records(&file, FedPieces(pieces)),
+        };
+        let written = written
             .and_then(|counts| file.sync_all().map(|()| counts))
             .map_err(|e| StoreError::new(&temporary, "write", e));
         let (len, records, record_bytes) = match written {
@@ -555,20 +615,43 @@ impl CompactionJob {
     }
 }
 
-/// Writes a file's header and the leases' records, a megabyte at a time; returns the bytes
-/// written, and the count of records and their bytes.
-fn write_records(mut file: &File, leases: &[Lease]) -> io::Result<(u64, u64, u64)> {
+/// The pieces of a fed snapshot as they come, until the end; a feed dropped before its end
+/// is an error.
+struct FedPieces(mpsc::Receiver<Option<Vec<Lease>>>);
+
+impl Iterator for FedPieces {
+    type Item = io::Result<Vec<Lease>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.0.recv() {
+            Ok(Some(piece)) => Some(Ok(piece)),
+            Ok(None) => None,
+            Err(mpsc::RecvError) => Some(Err(io::Error::other(
+                "the snapshot's feed was dropped before its end",
+            ))),
+        }
+    }
+}
+
+/// Writes a file's header and the records of the leases in each piece, a megabyte at a
+/// time; returns the bytes written, and the count of records and their bytes.
+fn write_records(
+    mut file: &File,
+    pieces: impl Iterator<Item = io::Result<Vec<Lease>>>,
+) -> io::Result<(u64, u64, u64)> {
     let mut text = Vec::with_capacity(COMPACTION_WRITE_BYTES + 4096);
     write_header(&mut text);
     let header = as_u64(text.len());
     let mut len = 0u64;
     let mut records = 0u64;
-    for lease in leases {
-        records += u64::from(write_lease(&mut text, lease));
-        if text.len() >= COMPACTION_WRITE_BYTES {
-            file.write_all(&text)?;
-            len += as_u64(text.len());
-            text.clear();
+    for piece in pieces {
+        for lease in &piece? {
+            records += u64::from(write_lease(&mut text, lease));
+            if text.len() >= COMPACTION_WRITE_BYTES {
+                file.write_all(&text)?;
+                len += as_u64(text.len());
+                text.clear();
+            }
         }
     }
     file.write_all(&text)?;

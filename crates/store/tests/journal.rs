@@ -415,3 +415,54 @@ fn should_compact_counts_the_snapshot_and_the_appends_after_a_compaction() {
     }
     assert!(journal.should_compact(200));
 }
+
+#[test]
+fn a_snapshot_in_pieces_taken_between_appends_keeps_the_latest_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut journal, live) = journal_with_history(dir.path(), 5);
+    let (job, feed) = journal.begin_compaction_in_pieces().unwrap();
+    let worker = std::thread::spawn(move || job.run());
+
+    // The first piece, then a change to one of its leases, which must win over it.
+    feed.add(live[..10].to_vec());
+    journal
+        .commit(&[lease(3, LeaseState::Released, 60)])
+        .unwrap();
+    // A change to a lease of the second piece before that piece is taken, which it holds.
+    journal
+        .commit(&[lease(15, LeaseState::Expired, 61)])
+        .unwrap();
+    let mut second = live[10..].to_vec();
+    second[4] = lease(15, LeaseState::Expired, 61);
+    feed.add(second);
+    feed.finish();
+    journal.finish_compaction(worker.join().unwrap()).unwrap();
+
+    let loaded = journal.load().unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.records, 22);
+    let mut expected = live;
+    expected[2] = lease(3, LeaseState::Released, 60);
+    expected[14] = lease(15, LeaseState::Expired, 61);
+    assert_eq!(loaded.leases, expected);
+    assert_eq!(journal.len(), fs::metadata(journal.path()).unwrap().len());
+}
+
+#[test]
+fn a_snapshot_feed_dropped_before_its_end_fails_the_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut journal, live) = journal_with_history(dir.path(), 2);
+    let before = fs::read(journal.path()).unwrap();
+    let (job, feed) = journal.begin_compaction_in_pieces().unwrap();
+    feed.add(live[..5].to_vec());
+    drop(feed);
+    let error = journal.finish_compaction(job.run()).unwrap_err();
+    assert!(
+        error.to_string().contains("dropped before its end"),
+        "{error}"
+    );
+    assert!(!journal.temporary_path().exists());
+    assert!(!journal.is_compacting());
+    assert_eq!(fs::read(journal.path()).unwrap(), before);
+    assert_eq!(journal.load().unwrap().leases, live);
+}
