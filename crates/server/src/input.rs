@@ -799,17 +799,21 @@ impl<'a> Context<'a> {
             options: Vec::new(),
             ..Message::default()
         };
+        // Required options, then the wanted ones, then the echoed ones; wanted options are
+        // taken out from the end until the reply fits.
+        let required = head.len();
+        let mut kept = wanted.len();
+        message.options = head;
+        message.options.append(&mut wanted);
+        message.options.extend(self.echoed());
         loop {
-            message.options.clear();
-            message.options.extend(head.iter().cloned());
-            message.options.extend(wanted.iter().cloned());
-            message.options.extend(self.echoed());
             match message.emitted_len(&settings) {
                 Ok(_) => break,
-                Err(error) if wanted.pop().is_none() => {
-                    return Outcome::Warning(Why::TooLarge(error));
+                Err(error) if kept == 0 => return Outcome::Warning(Why::TooLarge(error)),
+                Err(_) => {
+                    kept -= 1;
+                    message.options.remove(required + kept);
                 }
-                Err(_) => {}
             }
         }
         Outcome::Reply(Reply {
