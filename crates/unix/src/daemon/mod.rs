@@ -697,20 +697,17 @@ impl Server {
                     continue;
                 }
             };
+            if self.udp.is_some() && relayed(datagram.payload) {
+                continue; // relayed: the UDP socket has it too, and answers or counts it
+            }
             let message = match Message::parse(datagram.payload) {
                 Ok(m) => m,
                 Err(e) => {
-                    // A relayed message reaches the UDP socket too, which counts it.
-                    if self.udp.is_none() || !relayed(datagram.payload) {
-                        self.counters.drop_reason(e.kind());
-                        debug!("dropped a malformed message from {}: {e}", datagram.src_ip);
-                    }
+                    self.counters.drop_reason(e.kind());
+                    debug!("dropped a malformed message from {}: {e}", datagram.src_ip);
                     continue;
                 }
             };
-            if !message.giaddr.is_unspecified() && self.udp.is_some() {
-                continue; // relayed: the UDP socket has it too and answers it
-            }
             let address = self.links[link].address;
             let incoming = Incoming {
                 message: &message,
@@ -751,21 +748,19 @@ impl Server {
     }
 
     fn answer_datagram(&mut self, bytes: &[u8], from: SocketAddrV4, bound: Option<Ipv4Addr>) {
+        if !self.links.is_empty() && !relayed(bytes) {
+            // From a client on a served link: its packet socket has it too, and answers or
+            // counts it.
+            return;
+        }
         let message = match Message::parse(bytes) {
             Ok(m) => m,
             Err(e) => {
-                // A client's message on a served link reaches its packet socket too, which
-                // counts it.
-                if self.links.is_empty() || relayed(bytes) {
-                    self.counters.drop_reason(e.kind());
-                    debug!("dropped a malformed message from {from}: {e}");
-                }
+                self.counters.drop_reason(e.kind());
+                debug!("dropped a malformed message from {from}: {e}");
                 return;
             }
         };
-        if message.giaddr.is_unspecified() && !self.links.is_empty() {
-            return; // from a client on a served link: its packet socket answers it
-        }
         let local = self.local_address(&bound, *from.ip());
         let incoming = Incoming {
             message: &message,
