@@ -13,8 +13,8 @@ use charrua_server::leases::{INFINITE, Lease, LeaseState, Time};
 use charrua_wire::{HardwareAddress, HardwareType, Text};
 
 use super::{
-    Date, binding_state, calendar_time, colon_hex_into, ends_atom, escape, hardware_type,
-    hex_digit, midnight, number, parse_ipv4, seconds_of_day, valid_date,
+    binding_state, calendar_time, colon_hex_into, ends_atom, escape, hardware_type, hex_digit,
+    midnight, number, parse_ipv4, seconds_of_day, valid_date,
 };
 
 /// What the fast path keeps from one record to the next.
@@ -22,8 +22,9 @@ use super::{
 pub(super) struct Scratch {
     /// The bytes of the string or hex being decoded.
     bytes: Vec<u8>,
-    /// The last date read, and its midnight: records written together share their dates.
-    last_date: Option<(Date, Time)>,
+    /// The digits of the last date read, and its midnight: records written together share
+    /// their dates.
+    last_date: Option<([u8; 8], Time)>,
 }
 
 /// A lease record read whole.
@@ -126,23 +127,23 @@ impl<'a> Cursor<'a> {
     fn keyword(&mut self) -> Option<&'a [u8]> {
         self.eat(b"  ")?;
         let rest = self.src.get(self.pos..)?;
+        // Each word is compared as a constant, which needs no call.
+        let followed_by_space =
+            |word: &'static [u8]| rest.get(word.len()) == Some(&b' ') && rest.starts_with(word);
         let word: &'static [u8] = match rest.first()? {
-            b's' => b"starts",
-            b'e' => b"ends",
-            b'c' if rest.get(1) == Some(&b'l') => b"cltt",
-            b'c' => b"client-hostname",
-            b'b' => b"binding",
-            b'n' => b"next",
-            b'r' => b"rewind",
-            b'h' => b"hardware",
-            b'u' => b"uid",
+            b's' if followed_by_space(b"starts") => b"starts",
+            b'e' if followed_by_space(b"ends") => b"ends",
+            b'c' if followed_by_space(b"cltt") => b"cltt",
+            b'c' if followed_by_space(b"client-hostname") => b"client-hostname",
+            b'b' if followed_by_space(b"binding") => b"binding",
+            b'n' if followed_by_space(b"next") => b"next",
+            b'r' if followed_by_space(b"rewind") => b"rewind",
+            b'h' if followed_by_space(b"hardware") => b"hardware",
+            b'u' if followed_by_space(b"uid") => b"uid",
             _ => return self.atom(),
         };
-        if rest.get(word.len()) == Some(&b' ') && rest.starts_with(word) {
-            self.pos += word.len();
-            return Some(word);
-        }
-        self.atom()
+        self.pos += word.len();
+        Some(word)
     }
 
     /// The atom here: the bytes up to white space or one of `;{}"#`, at least one.
@@ -185,31 +186,27 @@ impl<'a> Cursor<'a> {
     /// digits long, then `;`, which is left to read: the layout this crate and ISC dhcpd
     /// write. Read without cutting atoms; the checks are those of [`calendar_time`].
     fn fixed_time(&mut self, scratch: &mut Scratch) -> Option<Time> {
+        const LAYOUT: &[u8; 22] = b"0 0000/00/00 00:00:00;";
         let text: &[u8; 22] = self.src.get(self.pos..self.pos + 22)?.try_into().ok()?;
-        let separators = [
-            (1, b' '),
-            (6, b'/'),
-            (9, b'/'),
-            (12, b' '),
-            (15, b':'),
-            (18, b':'),
-        ];
-        if separators.iter().any(|&(i, c)| text[i] != c) || text[21] != b';' {
+        // Each byte against the layout: where it has `0`, a digit gives its value and any
+        // other byte 10 or more; where it has a separator, only that separator gives 0.
+        let mut x = [0u8; 22];
+        for ((x, &c), &l) in x.iter_mut().zip(text).zip(LAYOUT) {
+            *x = c ^ l;
+        }
+        let separators = x[1] | x[6] | x[9] | x[12] | x[15] | x[18] | x[21];
+        if x.iter().fold(0, |max, &v| max.max(v)) > 9 || separators != 0 {
             return None;
         }
-        let digit = |i: usize| text[i].wrapping_sub(b'0');
-        let two = |i: usize| u64::from(digit(i)) * 10 + u64::from(digit(i + 1));
-        let digits = [0, 2, 3, 4, 5, 7, 8, 10, 11, 13, 14, 16, 17, 19, 20];
-        if digits.iter().any(|&i| digit(i) > 9) {
-            return None;
-        }
-        let date = valid_date([two(2) * 100 + two(4), two(7), two(10)]).ok()?;
+        let two = |i: usize| u64::from(x[i] * 10 + x[i + 1]);
         let seconds = seconds_of_day([two(13), two(16), two(19)]).ok()?;
+        let day: [u8; 8] = [x[2], x[3], x[4], x[5], x[7], x[8], x[10], x[11]];
         let midnight = match scratch.last_date {
-            Some((last, midnight)) if last == date => midnight,
+            Some((last, midnight)) if last == day => midnight,
             _ => {
+                let date = valid_date([two(2) * 100 + two(4), two(7), two(10)]).ok()?;
                 let midnight = midnight(date).ok()?;
-                scratch.last_date = Some((date, midnight));
+                scratch.last_date = Some((day, midnight));
                 midnight
             }
         };
@@ -259,34 +256,38 @@ impl<'a> Cursor<'a> {
         }
         // The string ends as the scanner ends it: at a quote that no backslash escapes, and
         // never across a line break. Escapes are decoded on the way.
+        let src = self.src;
+        let mut at = self.pos;
         loop {
-            let rest = self.src.get(self.pos..)?;
-            let plain = rest.iter().position(|&c| STRING_STOPS[usize::from(c)])?;
-            out.extend_from_slice(&rest[..plain]);
-            self.pos += plain;
-            match rest[plain] {
+            match *src.get(at)? {
                 b'"' => {
-                    self.pos += 1;
+                    self.pos = at + 1;
                     return Some(());
                 }
+                b'\n' => return None,
                 b'\\' => {
                     // Three octal digits, the first up to 3, as writers escape bytes: the
                     // byte [`escape`] decodes, without its general case.
                     if let Some(&[a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7']) =
-                        rest.get(plain + 1..plain + 4)
+                        src.get(at + 1..at + 4)
                     {
                         out.push((a - b'0') << 6 | (b - b'0') << 3 | (c - b'0'));
-                        self.pos += 4;
+                        at += 4;
                         continue;
                     }
-                    if rest.get(plain + 1).is_none_or(|&c| c == b'\n') {
+                    if src.get(at + 1).is_none_or(|&c| c == b'\n') {
                         return None;
                     }
-                    let (byte, next) = escape(self.src, self.pos + 1).ok()?;
+                    let (byte, next) = escape(src, at + 1).ok()?;
                     out.push(byte);
-                    self.pos = next;
+                    at = next;
                 }
-                _ => return None,
+                _ => {
+                    let rest = &src[at..];
+                    let plain = rest.iter().position(|&c| STRING_STOPS[usize::from(c)])?;
+                    out.extend_from_slice(&rest[..plain]);
+                    at += plain;
+                }
             }
         }
     }
