@@ -10,8 +10,8 @@
 //! A part's result holds only if a single reader would have begun a statement exactly where
 //! the part begins. That is so unless the statement before it ran on past the cut, as a
 //! record torn just before it may. The join knows where each part's reader stopped, so it
-//! sees this, and reads the part again on its own thread from where the earlier statement
-//! ended: the result is always the one [`read_serial`] gives.
+//! sees this, and reads the rest of the part again, on the calling thread, from where the
+//! earlier statement ended: the result is always the one [`read_serial`] gives.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;

@@ -133,7 +133,7 @@ fn read_blocks(
         let mut text = spare.try_recv().unwrap_or_default();
         text.clear();
         text.append(&mut carry);
-        // The carried text begins a record: the search for the next starts after it.
+        // The carried text begins with a record, at no line break: the cut falls after it.
         let mut searched = 0;
         let last = loop {
             let want = block_bytes
