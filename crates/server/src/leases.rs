@@ -1,9 +1,11 @@
 //! The lease database as a value: who holds which address until when.
 //!
-//! The records live in one vector of slots. Three hash indexes hold slot numbers, 4 bytes an
-//! entry, and find a record by address, by client identifier and by hardware address; an
-//! index compares the key it is asked for with the one in the record a slot holds, so it
-//! stores no key of its own. A removed record's slot is reused by the next new address.
+//! The records live in one vector of slots. Three hash indexes find a record by address, by
+//! client identifier and by hardware address. An index entry is 8 bytes, a slot number and
+//! the key's 32-bit hash, and no copy of the key: a lookup compares the key it is asked for
+//! with the one in the record, and only when the hashes agree; an index grows by the hashes
+//! alone, without reading the records. A removed record's slot is reused by the next new
+//! address.
 //!
 //! Finding a free address never walks a pool, whatever its size: a /8 pool (16 million
 //! addresses) is a normal case. Two ordered structures make that possible:
@@ -25,8 +27,8 @@
 //! not claim to stop an attacker who times many lookups to learn the key.
 //!
 //! Memory: a record takes 96 bytes (a client identifier of up to 22 bytes is kept inline, a
-//! host name is allocated apart), an index entry 4 bytes and a control byte at a load of at
-//! most 7/8, and the entry by end time 8 bytes and its share of the tree: about 150 bytes a
+//! host name is allocated apart), an index entry 8 bytes and a control byte at a load of at
+//! most 7/8, and the entry by end time 8 bytes and its share of the tree: about 175 bytes a
 //! lease in all at a million leases.
 
 use alloc::boxed::Box;
@@ -372,41 +374,51 @@ impl Keys {
         FoldHasher::with_seed(self.seed, &self.shared)
     }
 
-    fn address(&self, address: u32) -> u64 {
+    fn address(&self, address: u32) -> u32 {
         let mut h = self.hasher();
         h.write_u32(address);
-        h.finish()
+        high_half(h.finish())
     }
 
-    fn id(&self, id: &[u8]) -> u64 {
+    fn id(&self, id: &[u8]) -> u32 {
         let mut h = self.hasher();
         h.write(id);
-        h.finish()
+        high_half(h.finish())
     }
 
-    fn hardware(&self, htype: HardwareType, hardware: &HardwareAddress) -> u64 {
+    fn hardware(&self, htype: HardwareType, hardware: &HardwareAddress) -> u32 {
         let mut h = self.hasher();
         h.write_u8(htype.0);
         h.write(hardware.as_bytes());
-        h.finish()
+        high_half(h.finish())
     }
+}
 
-    /// The hash of the address of the record in `slot`.
-    fn address_in(&self, slots: &[Option<Lease>], slot: u32) -> u64 {
-        record(slots, slot).map_or(0, |l| self.address(num(l.address)))
-    }
+/// The upper 32 bits of a 64-bit hash.
+fn high_half(hash: u64) -> u32 {
+    // After the shift the value fits.
+    u32::try_from(hash >> 32).unwrap_or_default()
+}
 
-    /// The hash of the client identifier of the record in `slot`.
-    fn id_in(&self, slots: &[Option<Lease>], slot: u32) -> u64 {
-        let id = record(slots, slot).and_then(|l| l.client_id.as_deref());
-        id.map_or(0, |id| self.id(id))
-    }
+/// An index entry: a slot, and the 32-bit hash of the key its record has, so that an index
+/// grows without reading the records and tells most other keys apart before reading one.
+#[derive(Debug, Clone, Copy)]
+struct Pointer {
+    slot: u32,
+    hash: u32,
+}
 
-    /// The hash of the hardware address of the record in `slot`.
-    fn hardware_in(&self, slots: &[Option<Lease>], slot: u32) -> u64 {
-        let hardware = record(slots, slot).and_then(|l| l.hardware);
-        hardware.map_or(0, |(t, hw)| self.hardware(t, &hw))
+impl Pointer {
+    fn place(&self) -> u64 {
+        place(self.hash)
     }
+}
+
+/// The 64-bit hash hashbrown places a key by, made of its 32-bit hash: the low bits choose
+/// the bucket and the top seven are the tag kept for it, different bits of the 32 in tables
+/// of up to 2^25 buckets (29 million entries); in larger ones, lookups compare more keys.
+fn place(hash: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(hash)
 }
 
 impl fmt::Debug for Keys {
@@ -433,12 +445,12 @@ fn vacant_slot(slots: &mut Vec<Option<Lease>>, free: &mut Vec<u32>) -> u32 {
     slot
 }
 
-/// Makes an index entry, found or new, point at `slot`.
-fn point(entry: Entry<'_, u32>, slot: u32) {
+/// Makes an index entry, found or new, `pointer`.
+fn point(entry: Entry<'_, Pointer>, pointer: Pointer) {
     match entry {
-        Entry::Occupied(mut entry) => *entry.get_mut() = slot,
+        Entry::Occupied(mut entry) => *entry.get_mut() = pointer,
         Entry::Vacant(entry) => {
-            entry.insert(slot);
+            entry.insert(pointer);
         }
     }
 }
@@ -454,12 +466,12 @@ pub struct Leases {
     slots: Vec<Option<Lease>>,
     free: Vec<u32>,
     /// Slot numbers by their record's address: one entry per record.
-    by_address: HashTable<u32>,
+    by_address: HashTable<Pointer>,
     /// Slot numbers by client identifier: for each identifier, the record applied last with
     /// it, until that record is replaced or removed.
-    by_id: HashTable<u32>,
+    by_id: HashTable<Pointer>,
     /// Slot numbers by hardware type and address, as `by_id` is by identifier.
-    by_hardware: HashTable<u32>,
+    by_hardware: HashTable<Pointer>,
     keys: Keys,
     /// Addresses with a lease record, or reserved.
     used: Runs,
@@ -545,12 +557,9 @@ impl Leases {
     pub fn reserve(&mut self, additional: usize) {
         self.slots
             .reserve(additional.saturating_sub(self.free.len()));
-        let (slots, keys) = (&self.slots, &self.keys);
-        self.by_address
-            .reserve(additional, |&s| keys.address_in(slots, s));
-        self.by_id.reserve(additional, |&s| keys.id_in(slots, s));
-        self.by_hardware
-            .reserve(additional, |&s| keys.hardware_in(slots, s));
+        self.by_address.reserve(additional, Pointer::place);
+        self.by_id.reserve(additional, Pointer::place);
+        self.by_hardware.reserve(additional, Pointer::place);
     }
 
     /// Number of lease records.
@@ -590,10 +599,12 @@ impl Leases {
     }
 
     /// The slot holding the record for `address`, whose hash is `hash`.
-    fn slot_of(&self, hash: u64, address: u32) -> Option<u32> {
+    fn slot_of(&self, hash: u32, address: u32) -> Option<u32> {
         let slots = &self.slots;
-        let holds = |&slot: &u32| record(slots, slot).is_some_and(|l| num(l.address) == address);
-        self.by_address.find(hash, holds).copied()
+        let holds = |p: &Pointer| {
+            p.hash == hash && record(slots, p.slot).is_some_and(|l| num(l.address) == address)
+        };
+        self.by_address.find(place(hash), holds).map(|p| p.slot)
     }
 
     /// The client's most recent lease: by client identifier when it sends one, else by
@@ -601,22 +612,26 @@ impl Leases {
     pub fn find_client(&self, client: &Client<'_>) -> Option<&Lease> {
         let slots = &self.slots;
         if let Some(id) = client.id {
-            let has_id = |&slot: &u32| {
-                record(slots, slot).is_some_and(|l| l.client_id.as_deref() == Some(id))
+            let hash = self.keys.id(id);
+            let has_id = |p: &Pointer| {
+                p.hash == hash
+                    && record(slots, p.slot).is_some_and(|l| l.client_id.as_deref() == Some(id))
             };
-            let found = self.by_id.find(self.keys.id(id), has_id);
-            if let Some(lease) = found.and_then(|&slot| record(slots, slot)) {
+            let found = self.by_id.find(place(hash), has_id);
+            if let Some(lease) = found.and_then(|p| record(slots, p.slot)) {
                 return Some(lease);
             }
         }
         let (htype, hardware) = client.hardware?;
-        let has_hardware = |&slot: &u32| {
-            record(slots, slot).is_some_and(|l| l.hardware == Some((htype, *hardware)))
+        let hash = self.keys.hardware(htype, hardware);
+        let has_hardware = |p: &Pointer| {
+            p.hash == hash
+                && record(slots, p.slot).is_some_and(|l| l.hardware == Some((htype, *hardware)))
         };
         let lease = self
             .by_hardware
-            .find(self.keys.hardware(htype, hardware), has_hardware)
-            .and_then(|&slot| record(slots, slot))?;
+            .find(place(hash), has_hardware)
+            .and_then(|p| record(slots, p.slot))?;
         lease.belongs_to(client).then_some(lease)
     }
 
@@ -688,14 +703,15 @@ impl Leases {
     pub fn apply(&mut self, lease: Lease) {
         let address = num(lease.address);
         let hash = self.keys.address(address);
-        let (slots, keys) = (&self.slots, &self.keys);
-        let holds = |&s: &u32| record(slots, s).is_some_and(|l| num(l.address) == address);
-        let rehash = |&s: &u32| keys.address_in(slots, s);
-        let (slot, replaced) = match self.by_address.entry(hash, holds, rehash) {
-            Entry::Occupied(entry) => (*entry.get(), true),
+        let slots = &self.slots;
+        let holds = |p: &Pointer| {
+            p.hash == hash && record(slots, p.slot).is_some_and(|l| num(l.address) == address)
+        };
+        let (slot, replaced) = match self.by_address.entry(place(hash), holds, Pointer::place) {
+            Entry::Occupied(entry) => (entry.get().slot, true),
             Entry::Vacant(entry) => {
                 let slot = vacant_slot(&mut self.slots, &mut self.free);
-                entry.insert(slot);
+                entry.insert(Pointer { slot, hash });
                 (slot, false)
             }
         };
@@ -727,16 +743,21 @@ impl Leases {
         };
         if let Some(id) = lease.client_id.as_deref() {
             let hash = keys.id(id);
-            let has_id =
-                |&s: &u32| record(slots, s).is_some_and(|l| l.client_id.as_deref() == Some(id));
-            point(by_id.entry(hash, has_id, |&s| keys.id_in(slots, s)), slot);
+            let has_id = |p: &Pointer| {
+                p.hash == hash
+                    && record(slots, p.slot).is_some_and(|l| l.client_id.as_deref() == Some(id))
+            };
+            let entry = by_id.entry(place(hash), has_id, Pointer::place);
+            point(entry, Pointer { slot, hash });
         }
         if let Some((htype, hardware)) = lease.hardware {
             let hash = keys.hardware(htype, &hardware);
-            let has_hardware =
-                |&s: &u32| record(slots, s).is_some_and(|l| l.hardware == Some((htype, hardware)));
-            let rehash = |&s: &u32| keys.hardware_in(slots, s);
-            point(by_hardware.entry(hash, has_hardware, rehash), slot);
+            let has_hardware = |p: &Pointer| {
+                p.hash == hash
+                    && record(slots, p.slot).is_some_and(|l| l.hardware == Some((htype, hardware)))
+            };
+            let entry = by_hardware.entry(place(hash), has_hardware, Pointer::place);
+            point(entry, Pointer { slot, hash });
         }
         let address = num(lease.address);
         if let Some(i) = range_of(ranges, reserved, address) {
@@ -750,8 +771,11 @@ impl Leases {
         let address = num(address);
         let hash = self.keys.address(address);
         let slots = &self.slots;
-        let holds = |&slot: &u32| record(slots, slot).is_some_and(|l| num(l.address) == address);
-        let (slot, _) = self.by_address.find_entry(hash, holds).ok()?.remove();
+        let holds = |p: &Pointer| {
+            p.hash == hash && record(slots, p.slot).is_some_and(|l| num(l.address) == address)
+        };
+        let found = self.by_address.find_entry(place(hash), holds).ok()?;
+        let (Pointer { slot, .. }, _) = found.remove();
         let old = self.slots.get_mut(slot as usize).and_then(Option::take)?;
         self.free.push(slot);
         self.unindex(slot, &old);
@@ -764,14 +788,15 @@ impl Leases {
     /// Takes `old`, the record just taken out of `slot`, out of the client indexes where
     /// they still point at the slot, and out of its range's order by end.
     fn unindex(&mut self, slot: u32, old: &Lease) {
+        let here = |p: &Pointer| p.slot == slot;
         if let Some(id) = old.client_id.as_deref() {
-            if let Ok(entry) = self.by_id.find_entry(self.keys.id(id), |&s| s == slot) {
+            if let Ok(entry) = self.by_id.find_entry(place(self.keys.id(id)), here) {
                 entry.remove();
             }
         }
         if let Some((htype, hardware)) = &old.hardware {
             let hash = self.keys.hardware(*htype, hardware);
-            if let Ok(entry) = self.by_hardware.find_entry(hash, |&s| s == slot) {
+            if let Ok(entry) = self.by_hardware.find_entry(place(hash), here) {
                 entry.remove();
             }
         }
@@ -1055,25 +1080,36 @@ mod tests {
         assert_eq!(found(&leases), Some(ip(BASE + 1)));
     }
 
-    /// Two keys whose hashes agree in hashbrown's 7-bit tag and in the low bits that choose
-    /// the first probe group: every lookup of one compares the other's record.
-    fn colliding<T: Copy>(candidates: impl Iterator<Item = T>, hash: impl Fn(T) -> u64) -> [T; 2] {
+    /// Two different keys with the same 32-bit hash: every lookup of one compares the other's
+    /// record.
+    fn colliding<T: Copy + PartialEq>(
+        candidates: impl Iterator<Item = T>,
+        hash: impl Fn(T) -> u32,
+    ) -> [T; 2] {
         let mut seen = BTreeMap::new();
         for key in candidates {
-            let h = hash(key);
-            if let Some(&other) = seen.get(&(h >> 57, h & 0xff)) {
-                return [other, key];
+            match seen.insert(hash(key), key) {
+                Some(other) if other != key => return [other, key],
+                _ => {}
             }
-            seen.insert((h >> 57, h & 0xff), key);
         }
         panic!("no collision among the candidates");
+    }
+
+    /// The `n`th of a sequence of scattered numbers (splitmix64): keys that count up
+    /// collide less often than chance in a multiplicative hash.
+    fn scattered(n: u64) -> u64 {
+        let mut z = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 
     #[test]
     fn compares_keys_when_client_identifiers_collide() {
         let mut leases = Leases::new();
-        let [a, b] = colliding(0..u16::MAX, |n| leases.keys.id(&n.to_be_bytes()));
-        let (a, b) = (a.to_be_bytes(), b.to_be_bytes());
+        let id = |n| scattered(n).to_be_bytes();
+        let [a, b] = colliding((0..1 << 18).map(id), |id| leases.keys.id(&id));
         leases.apply(with_id(BASE + 1, &a, 1));
         leases.apply(with_id(BASE + 2, &b, 2));
         let found = |leases: &Leases, id| leases.find_client(&by_id(id)).map(|l| l.address);
@@ -1087,7 +1123,9 @@ mod tests {
     #[test]
     fn compares_keys_when_addresses_and_hardware_addresses_collide() {
         let mut leases = Leases::new();
-        let [x, y] = colliding(BASE..BASE + 60_000, |a| leases.keys.address(a));
+        let [x, y] = colliding((0..1 << 18).map(|n| high_half(scattered(n))), |a| {
+            leases.keys.address(a)
+        });
         leases.apply(lease(x, 1, LeaseState::Active, 100));
         leases.apply(lease(y, 2, LeaseState::Active, 100));
         assert_eq!(leases.get(ip(x)).map(|l| l.address), Some(ip(x)));
@@ -1096,14 +1134,13 @@ mod tests {
         assert_eq!(leases.get(ip(x)), None);
         assert_eq!(leases.get(ip(y)).map(|l| l.address), Some(ip(y)));
 
-        let hardware = |n: u16| {
-            let [a, b] = n.to_be_bytes();
-            HardwareAddress::ethernet([2, 0, 0, 0, a, b])
+        let hardware = |n| {
+            let [a, b, c, d, e, f, ..] = scattered(n).to_be_bytes();
+            HardwareAddress::ethernet([a, b, c, d, e, f])
         };
-        let [m, n] = colliding(0..u16::MAX, |n| {
-            leases.keys.hardware(HardwareType::ETHERNET, &hardware(n))
+        let [m, n] = colliding((0..1 << 18).map(hardware), |hw| {
+            leases.keys.hardware(HardwareType::ETHERNET, &hw)
         });
-        let (m, n) = (hardware(m), hardware(n));
         let mut leases = Leases::new();
         for (address, hw) in [(BASE + 1, m), (BASE + 2, n)] {
             leases.apply(Lease {
