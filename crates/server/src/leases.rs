@@ -394,6 +394,13 @@ impl Keys {
     }
 }
 
+impl fmt::Debug for Keys {
+    /// Leaves the key out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Keys(..)")
+    }
+}
+
 /// The upper 32 bits of a 64-bit hash.
 fn high_half(hash: u64) -> u32 {
     // After the shift the value fits.
@@ -419,13 +426,6 @@ impl Pointer {
 /// of up to 2^25 buckets (29 million entries); in larger ones, lookups compare more keys.
 fn place(hash: u32) -> u64 {
     (u64::from(hash) << 32) | u64::from(hash)
-}
-
-impl fmt::Debug for Keys {
-    /// Leaves the key out.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Keys(..)")
-    }
 }
 
 /// The record in `slot`, if the slot holds one.
@@ -586,6 +586,18 @@ impl Leases {
     /// Every lease record, in no particular order, read straight from where they are kept.
     pub fn iter_unordered(&self) -> impl Iterator<Item = &Lease> {
         self.slots.iter().flatten()
+    }
+
+    /// A walk over every record in steps, in the order of [`Leases::iter_unordered`], that
+    /// stays valid while records change between steps: the records of the next `count`
+    /// places from `from` (0 to begin), and where the next step begins, `None` after the
+    /// last. A record keeps its place while its address has one, so a record present all
+    /// along is met exactly once; a record added or replaced meanwhile may be met or not.
+    pub fn step(&self, from: usize, count: usize) -> (impl Iterator<Item = &Lease>, Option<usize>) {
+        let end = from.saturating_add(count).min(self.slots.len());
+        let next = (end < self.slots.len()).then_some(end);
+        let records = self.slots.get(from..end).unwrap_or_default();
+        (records.iter().flatten(), next)
     }
 
     /// The record for an address.
@@ -912,6 +924,43 @@ mod tests {
             hardware: Some((HardwareType::ETHERNET, &hw)),
         };
         assert_eq!(leases.find_client(&other_id), None);
+    }
+
+    #[test]
+    fn steps_meet_every_record_present_all_along_once() {
+        let mut leases = Leases::new();
+        leases.set_ranges(&[(ip(BASE + 1), ip(BASE + 200))], &[]);
+        for n in 1..=100 {
+            leases.apply(lease(BASE + n, 1, LeaseState::Active, 1000));
+        }
+        let (mut seen, mut next) = (Vec::new(), Some(0));
+        while let Some(from) = next {
+            let (records, after) = leases.step(from, 7);
+            seen.extend(records.map(|l| u32::from(l.address)));
+            next = after;
+            // Changes between steps: one record removed, one added, one replaced.
+            if let Some(n) = after.and_then(|a| u32::try_from(a).ok()) {
+                leases.remove(ip(BASE + 1 + (n * 13) % 100));
+                leases.apply(lease(BASE + 100 + n, 2, LeaseState::Active, 1000));
+                leases.apply(lease(
+                    BASE + 50,
+                    3,
+                    LeaseState::Active,
+                    2000 + Time::from(n),
+                ));
+            }
+        }
+        let mut unique = seen.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "a record met twice");
+        // Every record present from the start to the end was met.
+        for lease in leases.iter() {
+            let a = u32::from(lease.address);
+            if a <= BASE + 100 {
+                assert!(seen.contains(&a), "{a:#x} missed");
+            }
+        }
     }
 
     #[test]

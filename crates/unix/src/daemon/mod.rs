@@ -29,7 +29,7 @@ use charrua_server::{
     ConfError, Destination, Incoming, Lease, LeaseState, Leases, Outcome, Policy, Reply, Warning,
     conf, input,
 };
-use charrua_store::{Compacted, Journal, LeaseStore, StoreError};
+use charrua_store::{Compacted, Journal, LeaseStore, SnapshotFeed, StoreError};
 use charrua_wire::{
     CLIENT_PORT, Checksums, MacAddr, Message, MessageType, Packet, SERVER_PORT, parse_ethernet,
 };
@@ -54,6 +54,8 @@ const FRAME: usize = 2048;
 const COMPACT_EVERY: Duration = Duration::from_secs(3600);
 /// How long after a failed compaction the next is tried.
 const COMPACT_RETRY: Duration = Duration::from_secs(10);
+/// Leases copied for a compaction between two batches: a few milliseconds of work.
+const SNAPSHOT_STEP: usize = 4096;
 
 /// Runs `charruad` with the process arguments; returns its exit status.
 pub fn main() -> ExitCode {
@@ -198,6 +200,13 @@ struct Link {
     socket: Arc<PacketSocket>,
 }
 
+/// A compaction in progress: the thread writing the new journal and, while the loop is
+/// still handing it the leases a step at a time, the feed and where the next step begins.
+struct Compaction {
+    thread: JoinHandle<Result<Compacted, StoreError>>,
+    feed: Option<(SnapshotFeed, usize)>,
+}
+
 /// Signals, set by handlers and read by the loop.
 struct Signals {
     stop: Arc<AtomicBool>,
@@ -246,8 +255,8 @@ struct Server {
     spare: Vec<Replies>,
     /// The journal file's generation, counted up each time a compaction replaces it.
     generation: u64,
-    /// The compaction running on its own thread, if any.
-    compaction: Option<JoinHandle<Result<Compacted, StoreError>>>,
+    /// The compaction in progress, if any.
+    compaction: Option<Compaction>,
     /// When the last compaction started or failed.
     last_compaction: Instant,
     /// True from a failed append or sync until a compaction has rewritten the journal.
@@ -475,7 +484,10 @@ impl Server {
                     self.counters.report(&self.policy, &self.leases, now())
                 );
             }
-            let ready = sys::wait_readable(&fds, 1000).map_err(|e| format!("poll: {e}"))?;
+            // While a compaction's snapshot is being handed over, the loop does not sleep.
+            let feeding = self.compaction.as_ref().is_some_and(|c| c.feed.is_some());
+            let timeout = if feeding { 0 } else { 1000 };
+            let ready = sys::wait_readable(&fds, timeout).map_err(|e| format!("poll: {e}"))?;
             for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
                 if i < self.links.len() {
                     self.drain_link(i, &mut frame);
@@ -571,13 +583,16 @@ impl Server {
         }
     }
 
-    /// Starts a compaction when one is due and none is running, and completes one that has
-    /// finished writing.
+    /// Starts a compaction when one is due and none is running, hands the running one its
+    /// next step of leases, and completes one that has finished writing.
     fn tend_compaction(&mut self) {
+        if let Some(compaction) = &mut self.compaction {
+            feed_step(compaction, &self.leases);
+        }
         if self
             .compaction
             .as_ref()
-            .is_some_and(JoinHandle::is_finished)
+            .is_some_and(|c| c.thread.is_finished())
         {
             self.complete_compaction();
         }
@@ -595,12 +610,12 @@ impl Server {
         }
     }
 
-    /// Hands a snapshot of the leases to a thread that writes the new journal.
+    /// Starts a thread that writes the new journal; the loop hands it the leases a step at
+    /// a time between batches.
     fn start_compaction(&mut self) {
         self.last_compaction = Instant::now();
-        let snapshot: Vec<Lease> = self.leases.iter().cloned().collect();
-        let job = match self.journal.begin_compaction(snapshot) {
-            Ok(job) => job,
+        let (job, feed) = match self.journal.begin_compaction_in_pieces() {
+            Ok(started) => started,
             Err(e) => {
                 error!("cannot compact the lease journal: {e}");
                 return;
@@ -610,17 +625,34 @@ impl Server {
             .name("compaction".into())
             .spawn(move || job.run());
         match spawned {
-            Ok(thread) => self.compaction = Some(thread),
-            Err(e) => error!("cannot start compacting the lease journal: {e}"),
+            Ok(thread) => {
+                self.compaction = Some(Compaction {
+                    thread,
+                    feed: Some((feed, 0)),
+                });
+            }
+            Err(e) => {
+                error!("cannot start compacting the lease journal: {e}");
+                let failed = StoreError {
+                    path: self.journal.path().to_path_buf(),
+                    action: "compact",
+                    source: e,
+                };
+                let _ = self.journal.finish_compaction(Err(failed));
+            }
         }
     }
 
-    /// Puts the written journal in place of the old one.
+    /// Puts the written journal in place of the old one, handing over first whatever of the
+    /// snapshot is left.
     fn complete_compaction(&mut self) {
-        let Some(thread) = self.compaction.take() else {
+        let Some(mut compaction) = self.compaction.take() else {
             return;
         };
-        let written = thread.join().unwrap_or_else(|_| {
+        while compaction.feed.is_some() {
+            feed_step(&mut compaction, &self.leases);
+        }
+        let written = compaction.thread.join().unwrap_or_else(|_| {
             Err(StoreError {
                 path: self.journal.path().to_path_buf(),
                 action: "compact",
@@ -908,6 +940,19 @@ impl Server {
         if let Err(e) = queued {
             warn!("cannot encode a reply: {e}");
         }
+    }
+}
+
+/// Hands a compaction the next step of leases, and ends the snapshot after the last.
+fn feed_step(compaction: &mut Compaction, leases: &Leases) {
+    let Some((feed, from)) = compaction.feed.take() else {
+        return;
+    };
+    let (records, next) = leases.step(from, SNAPSHOT_STEP);
+    feed.add(records.cloned().collect());
+    match next {
+        Some(next) => compaction.feed = Some((feed, next)),
+        None => feed.finish(),
     }
 }
 
