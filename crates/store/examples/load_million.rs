@@ -9,8 +9,8 @@
 //! - parse: [`charrua_store::read_bytes`] over the text already in memory;
 //! - load: [`Journal::open`] and [`LeaseStore::load`], which read the file and parse it;
 //! - index: building the server's lease database as the daemon does at start:
-//!   [`Leases::new`], [`Leases::set_ranges`] with one /8 range, then [`Leases::apply`] of
-//!   each loaded lease.
+//!   [`Leases::new`], [`Leases::set_ranges`] with one /8 range, then [`Leases::extend`]
+//!   with the loaded leases.
 //!
 //! Each line gives the wall time and the process's CPU time (all threads), which tells how
 //! much of the wall time other work on the machine took; then come the medians. Last, it
@@ -101,9 +101,7 @@ fn main() {
             let mut database = Leases::new();
             let range = (Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(10, 255, 255, 255));
             database.set_ranges(&[range], &[]);
-            for lease in loaded.leases {
-                database.apply(lease);
-            }
+            database.extend(loaded.leases);
             database
         });
         assert_eq!(database.len(), expected);

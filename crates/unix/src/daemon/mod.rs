@@ -324,10 +324,7 @@ fn run(args: &Args) -> Result<(), String> {
     let (ranges, reserved) = policy.ranges_and_reservations();
     leases.set_ranges(&ranges, &reserved);
     let count = loaded.leases.len();
-    leases.reserve(count);
-    for lease in loaded.leases {
-        leases.apply(lease);
-    }
+    leases.extend(loaded.leases);
     info!("loaded {count} leases from {}", leases_path.display());
 
     if let Some(pid_file) = &args.pid_file {
