@@ -14,10 +14,15 @@
 //!   conditionals, failover or DNS updates, is refused with a [`ConfError`] naming the file,
 //!   line and column. Nothing is silently misread.
 //!
+//! - [`Policy`] is the configuration resolved for answering; [`Leases`] is the lease
+//!   database (hash-indexed, about 170 bytes a lease); [`input()`] is the function that
+//!   answers a packet: from the policy, the leases, the packet and the time to a reply and
+//!   the lease changes to apply and store.
+//!
 //! What this crate does not do: it reads no file (includes come through a loader), resolves no
 //! host name (a resolver may be passed in; without one only dotted quads are accepted), reads
-//! no clock and draws no random number. The lease database and the function that answers
-//! packets are not part of it yet.
+//! no clock and draws no random number (the lease indexes take their hash key from the
+//! caller).
 //!
 //! `no_std` with `alloc`; the `std` feature (on by default) adds `std::error::Error` impls.
 #![no_std]
