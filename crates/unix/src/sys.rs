@@ -416,23 +416,30 @@ pub(crate) fn daemonize() -> io::Result<()> {
     Ok(())
 }
 
-/// Room for one datagram in a batch: a DHCP message over UDP never needs more.
-pub(crate) const DATAGRAM: usize = 1536;
+/// Room for one datagram or frame in a batch: a DHCP message over UDP never needs more, nor
+/// does an Ethernet frame with a 1,500-byte payload, its header and two VLAN tags.
+const SLOT: usize = 1536;
 
-/// Buffers for sending or receiving many UDP datagrams with one system call
-/// (`sendmmsg`/`recvmmsg`), allocated once.
-pub(crate) struct Mmsg {
-    buffers: Vec<[u8; DATAGRAM]>,
+/// Room for one datagram in an [`Mmsg`].
+pub(crate) const DATAGRAM: usize = SLOT;
+
+/// Buffers for sending or receiving many messages on one socket with one system call
+/// (`sendmmsg`/`recvmmsg`), allocated once; `A` is the socket's address type.
+pub(crate) struct Batch<A> {
+    buffers: Vec<[u8; SLOT]>,
     lens: Vec<usize>,
-    addresses: Vec<libc::sockaddr_in>,
+    addresses: Vec<A>,
     iovecs: Vec<libc::iovec>,
     headers: Vec<libc::mmsghdr>,
 }
 
+/// A batch of UDP datagrams.
+pub(crate) type Mmsg = Batch<libc::sockaddr_in>;
+
 // SAFETY: the raw pointers in `iovecs` and `headers` only ever point into the buffers and
-// addresses of the same `Mmsg` (heap memory that does not move with it), and they are set
+// addresses of the same batch (heap memory that does not move with it), and they are set
 // afresh before every system call; nothing is shared with another thread.
-unsafe impl Send for Mmsg {}
+unsafe impl<A: Send> Send for Batch<A> {}
 
 fn sockaddr_in(address: std::net::SocketAddrV4) -> libc::sockaddr_in {
     libc::sockaddr_in {
@@ -445,14 +452,13 @@ fn sockaddr_in(address: std::net::SocketAddrV4) -> libc::sockaddr_in {
     }
 }
 
-impl Mmsg {
-    /// Buffers for `count` datagrams.
-    pub(crate) fn new(count: usize) -> Mmsg {
-        let zero = sockaddr_in(std::net::SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
-        Mmsg {
-            buffers: vec![[0; DATAGRAM]; count],
+impl<A: Copy> Batch<A> {
+    /// Buffers for `count` messages, every address set to `blank`.
+    fn with_blank(count: usize, blank: A) -> Self {
+        Batch {
+            buffers: vec![[0; SLOT]; count],
             lens: vec![0; count],
-            addresses: vec![zero; count],
+            addresses: vec![blank; count],
             iovecs: (0..count)
                 .map(|_| libc::iovec {
                     iov_base: std::ptr::null_mut(),
@@ -464,19 +470,94 @@ impl Mmsg {
         }
     }
 
-    /// How many datagrams the buffers hold.
+    /// How many messages the buffers hold.
     pub(crate) fn capacity(&self) -> usize {
         self.buffers.len()
     }
 
-    /// The buffer of slot `i`, to write a datagram into.
-    pub(crate) fn buffer(&mut self, i: usize) -> &mut [u8; DATAGRAM] {
+    /// The buffer of slot `i`, to write a message into.
+    pub(crate) fn buffer(&mut self, i: usize) -> &mut [u8; SLOT] {
         &mut self.buffers[i]
+    }
+
+    /// Points the headers of slots `start..end` at their buffers and addresses; `full`
+    /// offers whole buffers (receiving) rather than the set lengths (sending).
+    fn prepare(&mut self, start: usize, end: usize, full: bool) {
+        for i in start..end.min(self.buffers.len()) {
+            self.iovecs[i] = libc::iovec {
+                iov_base: self.buffers[i].as_mut_ptr().cast(),
+                iov_len: if full { SLOT } else { self.lens[i] },
+            };
+            let header = &mut self.headers[i];
+            header.msg_hdr.msg_name = (&raw mut self.addresses[i]).cast();
+            header.msg_hdr.msg_namelen = socklen::<A>();
+            header.msg_hdr.msg_iov = &raw mut self.iovecs[i];
+            header.msg_hdr.msg_iovlen = 1;
+            header.msg_hdr.msg_control = std::ptr::null_mut();
+            header.msg_hdr.msg_controllen = 0;
+            header.msg_hdr.msg_flags = 0;
+            header.msg_len = 0;
+        }
+    }
+
+    /// Sends slots `start..end` on `socket` without waiting; returns how many went (a full
+    /// socket buffer sends fewer, possibly none).
+    fn send_slots(&mut self, socket: RawFd, start: usize, end: usize) -> io::Result<usize> {
+        let end = end.min(self.buffers.len());
+        if start >= end {
+            return Ok(0);
+        }
+        self.prepare(start, end, false);
+        let n = libc::c_uint::try_from(end - start).unwrap_or(libc::c_uint::MAX);
+        // SAFETY: headers start..end point at buffers, iovecs and addresses owned by `self`,
+        // which are neither moved nor resized during the call.
+        let sent = unsafe {
+            libc::sendmmsg(
+                socket,
+                self.headers[start..].as_mut_ptr(),
+                n,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        Ok(nonblocking(isize::try_from(sent).unwrap_or(-1))?.unwrap_or(0))
+    }
+
+    /// Receives up to the capacity from `socket` without waiting; returns how many came.
+    fn recv_slots(&mut self, socket: RawFd) -> io::Result<usize> {
+        let count = self.buffers.len();
+        self.prepare(0, count, true);
+        let n = libc::c_uint::try_from(count).unwrap_or(libc::c_uint::MAX);
+        // SAFETY: as for send; the kernel writes at most SLOT bytes into each buffer and an
+        // address of type `A` (the socket's own) into each address.
+        let got = unsafe {
+            libc::recvmmsg(
+                socket,
+                self.headers.as_mut_ptr(),
+                n,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        let got = nonblocking(isize::try_from(got).unwrap_or(-1))?.unwrap_or(0);
+        for i in 0..got {
+            self.lens[i] = usize::try_from(self.headers[i].msg_len)
+                .unwrap_or(0)
+                .min(SLOT);
+        }
+        Ok(got)
+    }
+}
+
+impl Mmsg {
+    /// Buffers for `count` datagrams.
+    pub(crate) fn new(count: usize) -> Mmsg {
+        let blank = sockaddr_in(std::net::SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+        Batch::with_blank(count, blank)
     }
 
     /// Sets slot `i` to send its first `len` bytes to `to`.
     pub(crate) fn set(&mut self, i: usize, len: usize, to: std::net::SocketAddrV4) {
-        self.lens[i] = len.min(DATAGRAM);
+        self.lens[i] = len.min(SLOT);
         self.addresses[i] = sockaddr_in(to);
     }
 
@@ -490,26 +571,6 @@ impl Mmsg {
         (&self.buffers[i][..self.lens[i]], from)
     }
 
-    /// Points the headers of slots `start..end` at their buffers and addresses; `full`
-    /// offers whole buffers (receiving) rather than the set lengths (sending).
-    fn prepare(&mut self, start: usize, end: usize, full: bool) {
-        for i in start..end.min(self.buffers.len()) {
-            self.iovecs[i] = libc::iovec {
-                iov_base: self.buffers[i].as_mut_ptr().cast(),
-                iov_len: if full { DATAGRAM } else { self.lens[i] },
-            };
-            let header = &mut self.headers[i];
-            header.msg_hdr.msg_name = (&raw mut self.addresses[i]).cast();
-            header.msg_hdr.msg_namelen = socklen::<libc::sockaddr_in>();
-            header.msg_hdr.msg_iov = &raw mut self.iovecs[i];
-            header.msg_hdr.msg_iovlen = 1;
-            header.msg_hdr.msg_control = std::ptr::null_mut();
-            header.msg_hdr.msg_controllen = 0;
-            header.msg_hdr.msg_flags = 0;
-            header.msg_len = 0;
-        }
-    }
-
     /// Sends slots `start..end` on `socket` without waiting; returns how many went (a full
     /// socket buffer sends fewer, possibly none).
     pub(crate) fn send(
@@ -518,48 +579,12 @@ impl Mmsg {
         start: usize,
         end: usize,
     ) -> io::Result<usize> {
-        let end = end.min(self.buffers.len());
-        if start >= end {
-            return Ok(0);
-        }
-        self.prepare(start, end, false);
-        let n = libc::c_uint::try_from(end - start).unwrap_or(libc::c_uint::MAX);
-        // SAFETY: headers start..end point at buffers, iovecs and addresses owned by `self`,
-        // which are neither moved nor resized during the call.
-        let sent = unsafe {
-            libc::sendmmsg(
-                socket.as_raw_fd(),
-                self.headers[start..].as_mut_ptr(),
-                n,
-                libc::MSG_DONTWAIT,
-            )
-        };
-        Ok(nonblocking(isize::try_from(sent).unwrap_or(-1))?.unwrap_or(0))
+        self.send_slots(socket.as_raw_fd(), start, end)
     }
 
     /// Receives up to the capacity from `socket` without waiting; returns how many came.
     pub(crate) fn recv(&mut self, socket: &impl AsRawFd) -> io::Result<usize> {
-        let count = self.buffers.len();
-        self.prepare(0, count, true);
-        let n = libc::c_uint::try_from(count).unwrap_or(libc::c_uint::MAX);
-        // SAFETY: as for send; the kernel writes at most DATAGRAM bytes into each buffer and
-        // a sockaddr_in into each address.
-        let got = unsafe {
-            libc::recvmmsg(
-                socket.as_raw_fd(),
-                self.headers.as_mut_ptr(),
-                n,
-                libc::MSG_DONTWAIT,
-                std::ptr::null_mut(),
-            )
-        };
-        let got = nonblocking(isize::try_from(got).unwrap_or(-1))?.unwrap_or(0);
-        for i in 0..got {
-            self.lens[i] = usize::try_from(self.headers[i].msg_len)
-                .unwrap_or(0)
-                .min(DATAGRAM);
-        }
-        Ok(got)
+        self.recv_slots(socket.as_raw_fd())
     }
 }
 
@@ -655,52 +680,19 @@ impl PacketSocket {
     }
 }
 
-/// Room for one Ethernet frame in a [`FrameBatch`]: a 1,500-byte payload, its Ethernet
-/// header and two VLAN tags.
-pub(crate) const FRAME_ROOM: usize = 1536;
-
-/// Buffers for sending or receiving many Ethernet frames on a [`PacketSocket`] with one
-/// system call (`sendmmsg`/`recvmmsg`), allocated once.
-pub(crate) struct FrameBatch {
-    buffers: Vec<[u8; FRAME_ROOM]>,
-    lens: Vec<usize>,
-    addresses: Vec<libc::sockaddr_ll>,
-    iovecs: Vec<libc::iovec>,
-    headers: Vec<libc::mmsghdr>,
-}
+/// A batch of Ethernet frames on a [`PacketSocket`].
+pub(crate) type FrameBatch = Batch<libc::sockaddr_ll>;
 
 impl FrameBatch {
     /// Buffers for `count` frames.
     pub(crate) fn new(count: usize) -> FrameBatch {
-        FrameBatch {
-            buffers: vec![[0; FRAME_ROOM]; count],
-            lens: vec![0; count],
-            addresses: vec![link_address(0, [0; 6]); count],
-            iovecs: (0..count)
-                .map(|_| libc::iovec {
-                    iov_base: std::ptr::null_mut(),
-                    iov_len: 0,
-                })
-                .collect(),
-            // SAFETY: mmsghdr is plain data for which all-zero bytes are a valid value.
-            headers: (0..count).map(|_| unsafe { std::mem::zeroed() }).collect(),
-        }
-    }
-
-    /// How many frames the buffers hold.
-    pub(crate) fn capacity(&self) -> usize {
-        self.buffers.len()
-    }
-
-    /// The buffer of slot `i`, to write a frame into, Ethernet header first.
-    pub(crate) fn buffer(&mut self, i: usize) -> &mut [u8; FRAME_ROOM] {
-        &mut self.buffers[i]
+        Batch::with_blank(count, link_address(0, [0; 6]))
     }
 
     /// Sets slot `i` to send its first `len` bytes; the frame goes to the destination MAC
     /// address written in its Ethernet header.
     pub(crate) fn set(&mut self, i: usize, len: usize) {
-        self.lens[i] = len.min(FRAME_ROOM);
+        self.lens[i] = len.min(SLOT);
     }
 
     /// Slot `i` after a receive: the frame, or `None` when it is one this host sent, which
@@ -708,26 +700,6 @@ impl FrameBatch {
     pub(crate) fn received(&self, i: usize) -> Option<&[u8]> {
         let frame = &self.buffers[i][..self.lens[i]];
         (self.addresses[i].sll_pkttype != PACKET_OUTGOING).then_some(frame)
-    }
-
-    /// Points the headers of slots `start..end` at their buffers and addresses; `full`
-    /// offers whole buffers (receiving) rather than the set lengths (sending).
-    fn prepare(&mut self, start: usize, end: usize, full: bool) {
-        for i in start..end.min(self.buffers.len()) {
-            self.iovecs[i] = libc::iovec {
-                iov_base: self.buffers[i].as_mut_ptr().cast(),
-                iov_len: if full { FRAME_ROOM } else { self.lens[i] },
-            };
-            let header = &mut self.headers[i];
-            header.msg_hdr.msg_name = (&raw mut self.addresses[i]).cast();
-            header.msg_hdr.msg_namelen = socklen::<libc::sockaddr_ll>();
-            header.msg_hdr.msg_iov = &raw mut self.iovecs[i];
-            header.msg_hdr.msg_iovlen = 1;
-            header.msg_hdr.msg_control = std::ptr::null_mut();
-            header.msg_hdr.msg_controllen = 0;
-            header.msg_hdr.msg_flags = 0;
-            header.msg_len = 0;
-        }
     }
 
     /// Sends slots `start..end` on `socket`'s interface without waiting; returns how many
@@ -738,53 +710,17 @@ impl FrameBatch {
         start: usize,
         end: usize,
     ) -> io::Result<usize> {
-        let end = end.min(self.buffers.len());
-        if start >= end {
-            return Ok(0);
-        }
-        for i in start..end {
+        for i in start..end.min(self.buffers.len()) {
             let mut destination = [0u8; 6];
             destination.copy_from_slice(&self.buffers[i][..6]);
             self.addresses[i] = link_address(socket.index, destination);
         }
-        self.prepare(start, end, false);
-        let n = libc::c_uint::try_from(end - start).unwrap_or(libc::c_uint::MAX);
-        // SAFETY: headers start..end point at buffers, iovecs and addresses owned by `self`,
-        // which are neither moved nor resized during the call.
-        let sent = unsafe {
-            libc::sendmmsg(
-                socket.as_raw_fd(),
-                self.headers[start..].as_mut_ptr(),
-                n,
-                libc::MSG_DONTWAIT,
-            )
-        };
-        Ok(nonblocking(isize::try_from(sent).unwrap_or(-1))?.unwrap_or(0))
+        self.send_slots(socket.as_raw_fd(), start, end)
     }
 
     /// Receives up to the capacity from `socket` without waiting; returns how many came.
     pub(crate) fn recv(&mut self, socket: &PacketSocket) -> io::Result<usize> {
-        let count = self.buffers.len();
-        self.prepare(0, count, true);
-        let n = libc::c_uint::try_from(count).unwrap_or(libc::c_uint::MAX);
-        // SAFETY: as for send; the kernel writes at most FRAME_ROOM bytes into each buffer
-        // and a sockaddr_ll into each address.
-        let got = unsafe {
-            libc::recvmmsg(
-                socket.as_raw_fd(),
-                self.headers.as_mut_ptr(),
-                n,
-                libc::MSG_DONTWAIT,
-                std::ptr::null_mut(),
-            )
-        };
-        let got = nonblocking(isize::try_from(got).unwrap_or(-1))?.unwrap_or(0);
-        for i in 0..got {
-            self.lens[i] = usize::try_from(self.headers[i].msg_len)
-                .unwrap_or(0)
-                .min(FRAME_ROOM);
-        }
-        Ok(got)
+        self.recv_slots(socket.as_raw_fd())
     }
 }
 
