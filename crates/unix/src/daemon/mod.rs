@@ -35,7 +35,7 @@ use charrua_wire::{
 };
 use tracing::{debug, error, info, warn};
 
-use crate::sys::{self, Interface, Mmsg, PacketSocket};
+use crate::sys::{self, FrameBatch, Interface, Mmsg, PacketSocket};
 use counters::Counters;
 use outbox::{Replies, Sender, Target};
 use syncer::{Report, Syncer, Ticket};
@@ -48,8 +48,6 @@ const UDP_RECEIVES_PER_BATCH: usize = 4;
 /// Socket buffer asked for, each way: a burst of thousands of requests waits rather than
 /// being dropped while a batch is synced.
 const SOCKET_BUFFER: usize = 8 << 20;
-/// Largest frame read.
-const FRAME: usize = 2048;
 /// How often the journal is compacted even when it has not grown much.
 const COMPACT_EVERY: Duration = Duration::from_secs(3600);
 /// How long after a failed compaction the next is tried.
@@ -240,8 +238,10 @@ struct Server {
     /// Our address towards each relay, found once through the routing table.
     local_for: HashMap<Ipv4Addr, Ipv4Addr>,
     counters: Counters,
-    /// Batches for the UDP socket: one system call receives up to `BATCH`.
+    /// Batches for the UDP socket and the packet sockets: one system call receives up to
+    /// `BATCH`.
     inbox: Mmsg,
+    frames: FrameBatch,
     /// Sends the replies that need no sync, from the loop itself.
     sender: Sender,
     /// Sends the others once their records are durable.
@@ -356,6 +356,7 @@ fn run(args: &Args) -> Result<(), String> {
         local_for: HashMap::new(),
         counters: Counters::default(),
         inbox: Mmsg::new(BATCH),
+        frames: FrameBatch::new(BATCH),
         sender,
         syncer: Some(syncer),
         now: Replies::default(),
@@ -470,7 +471,6 @@ impl Server {
             .map(|l| l.socket.as_raw_fd())
             .chain(self.udp.iter().map(AsRawFd::as_raw_fd))
             .collect();
-        let mut frame = vec![0u8; FRAME];
         while !signals.stop.load(Ordering::Relaxed) {
             if signals.reload.swap(false, Ordering::Relaxed) {
                 self.reload();
@@ -487,7 +487,7 @@ impl Server {
             let ready = sys::wait_readable(&fds, timeout).map_err(|e| format!("poll: {e}"))?;
             for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
                 if i < self.links.len() {
-                    self.drain_link(i, &mut frame);
+                    self.drain_link(i);
                 } else {
                     self.drain_udp();
                 }
@@ -703,49 +703,56 @@ impl Server {
         }
     }
 
-    fn drain_link(&mut self, link: usize, frame: &mut [u8]) {
-        for _ in 0..BATCH {
-            let n = match self.links[link].socket.recv(frame) {
-                Ok(Some(n)) => n,
-                Ok(None) => return,
-                Err(e) => {
-                    warn!("receive on {}: {e}", self.links[link].interface.name);
-                    return;
-                }
-            };
-            let bytes = &frame[..n];
-            let datagram = match parse_ethernet(bytes, Checksums::Verify) {
-                Ok(d) if d.dst_port == SERVER_PORT => d,
-                Ok(_) => continue,
-                Err(e) => {
-                    self.counters.drop_reason(e.kind());
-                    debug!(
-                        "dropped a frame on {}: {e}",
-                        self.links[link].interface.name
-                    );
-                    continue;
-                }
-            };
-            if self.udp.is_some() && relayed(datagram.payload) {
-                continue; // relayed: the UDP socket has it too, and answers or counts it
+    fn drain_link(&mut self, link: usize) {
+        // The batch is taken out while its frames are answered, which needs `self`.
+        let mut frames = std::mem::replace(&mut self.frames, FrameBatch::new(0));
+        let count = match frames.recv(&self.links[link].socket) {
+            Ok(count) => count,
+            Err(e) => {
+                warn!("receive on {}: {e}", self.links[link].interface.name);
+                0
             }
-            let message = match Message::parse(datagram.payload) {
-                Ok(m) => m,
-                Err(e) => {
-                    self.counters.drop_reason(e.kind());
-                    debug!("dropped a malformed message from {}: {e}", datagram.src_ip);
-                    continue;
-                }
-            };
-            let address = self.links[link].address;
-            let incoming = Incoming {
-                message: &message,
-                link_address: Some(address),
-                local_address: address,
-            };
-            if let Some((reply, waits)) = self.answer(&incoming) {
-                self.queue_frame(link, reply, waits);
+        };
+        for i in 0..count {
+            if let Some(bytes) = frames.received(i) {
+                self.answer_frame(link, bytes);
             }
+        }
+        self.frames = frames;
+    }
+
+    fn answer_frame(&mut self, link: usize, bytes: &[u8]) {
+        let datagram = match parse_ethernet(bytes, Checksums::Verify) {
+            Ok(d) if d.dst_port == SERVER_PORT => d,
+            Ok(_) => return,
+            Err(e) => {
+                self.counters.drop_reason(e.kind());
+                debug!(
+                    "dropped a frame on {}: {e}",
+                    self.links[link].interface.name
+                );
+                return;
+            }
+        };
+        if self.udp.is_some() && relayed(datagram.payload) {
+            return; // relayed: the UDP socket has it too, and answers or counts it
+        }
+        let message = match Message::parse(datagram.payload) {
+            Ok(m) => m,
+            Err(e) => {
+                self.counters.drop_reason(e.kind());
+                debug!("dropped a malformed message from {}: {e}", datagram.src_ip);
+                return;
+            }
+        };
+        let address = self.links[link].address;
+        let incoming = Incoming {
+            message: &message,
+            link_address: Some(address),
+            local_address: address,
+        };
+        if let Some((reply, waits)) = self.answer(&incoming) {
+            self.queue_frame(link, reply, waits);
         }
     }
 
@@ -914,10 +921,7 @@ impl Server {
             Destination::Relay(_) => return, // relayed requests are answered over UDP
         };
         let (src_mac, src_ip) = (MacAddr(here.interface.mac), here.address);
-        let target = Target::Frame {
-            link,
-            mac: dst_mac.0,
-        };
+        let target = Target::Frame(link);
         let Reply {
             message, settings, ..
         } = reply;

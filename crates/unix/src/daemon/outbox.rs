@@ -8,20 +8,16 @@ use std::sync::Arc;
 use charrua_wire::EmitError;
 use tracing::warn;
 
-use crate::sys::{self, Mmsg, PacketSocket};
+use crate::sys::{self, FrameBatch, Mmsg, PacketSocket};
 
 /// Where one reply goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Target {
     /// A UDP datagram (the bytes are a DHCP message).
     Datagram(SocketAddrV4),
-    /// An Ethernet frame on the packet socket of link `link`, to `mac`.
-    Frame {
-        /// Index of the link among the daemon's links.
-        link: usize,
-        /// Ethernet destination.
-        mac: [u8; 6],
-    },
+    /// An Ethernet frame (to the destination in its header) on the packet socket of the
+    /// link with this index among the daemon's links.
+    Frame(usize),
 }
 
 /// Encoded replies, back to back in one buffer.
@@ -86,6 +82,7 @@ pub(crate) struct Sender {
     udp: Option<UdpSocket>,
     links: Vec<(String, Arc<PacketSocket>)>,
     batch: Mmsg,
+    frames: FrameBatch,
 }
 
 /// How sending went.
@@ -108,27 +105,28 @@ impl Sender {
             udp,
             links,
             batch: Mmsg::new(BATCH),
+            frames: FrameBatch::new(BATCH),
         }
     }
 
-    /// Sends every reply; frames one by one, datagrams in batches.
+    /// Sends every reply, in batches: datagrams together, and frames together while they
+    /// go out on the same link.
     pub(crate) fn send(&mut self, replies: &Replies) -> Sent {
         let mut result = Sent::default();
         let mut queued = 0;
+        let (mut frames, mut frame_link) = (0, 0);
         for (bytes, target) in replies.iter() {
             match target {
-                Target::Frame { link, mac } => {
-                    let Some((name, socket)) = self.links.get(link) else {
-                        result.failed += 1;
-                        continue;
-                    };
-                    match socket.send(bytes, mac) {
-                        Ok(()) => result.sent += 1,
-                        Err(e) => {
-                            warn!("cannot send a reply on {name}: {e}");
-                            result.failed += 1;
-                        }
+                Target::Frame(link) => {
+                    if frames > 0 && (link != frame_link || frames == self.frames.capacity()) {
+                        self.flush_frames(frame_link, frames, &mut result);
+                        frames = 0;
                     }
+                    frame_link = link;
+                    let len = bytes.len().min(sys::DATAGRAM);
+                    self.frames.buffer(frames)[..len].copy_from_slice(&bytes[..len]);
+                    self.frames.set(frames, len);
+                    frames += 1;
                 }
                 Target::Datagram(to) => {
                     let len = bytes.len().min(sys::DATAGRAM);
@@ -143,7 +141,39 @@ impl Sender {
             }
         }
         self.flush(queued, &mut result);
+        self.flush_frames(frame_link, frames, &mut result);
         result
+    }
+
+    /// Sends the first `count` frames of the frame batch on link `link`, waiting briefly
+    /// when the socket buffer is full.
+    fn flush_frames(&mut self, link: usize, count: usize, result: &mut Sent) {
+        if count == 0 {
+            return;
+        }
+        let Some((name, socket)) = self.links.get(link) else {
+            result.failed += count;
+            return;
+        };
+        let mut sent = 0;
+        let mut stalls = 0;
+        while sent < count {
+            match self.frames.send(socket, sent, count) {
+                Ok(n) if n > 0 => sent += n,
+                outcome => {
+                    stalls += 1;
+                    let writable = matches!(sys::wait_writable(socket.as_raw_fd(), 10), Ok(true));
+                    if stalls > 3 || !writable {
+                        if let Err(e) = outcome {
+                            warn!("cannot send replies on {name}: {e}");
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        result.sent += sent;
+        result.failed += count - sent;
     }
 
     /// Sends the first `count` datagrams of the batch, waiting briefly when the socket
@@ -256,11 +286,7 @@ mod tests {
     #[test]
     fn counts_frames_for_an_unknown_link_as_failed() {
         let mut replies = Replies::default();
-        let frame = Target::Frame {
-            link: 3,
-            mac: [0xff; 6],
-        };
-        replies.push(frame, 1, |_| Ok(1)).unwrap();
+        replies.push(Target::Frame(3), 1, |_| Ok(1)).unwrap();
         let mut sender = Sender::new(None, Vec::new());
         assert_eq!(sender.send(&replies), Sent { sent: 0, failed: 1 });
     }
