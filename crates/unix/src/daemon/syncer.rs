@@ -37,6 +37,7 @@ pub(crate) struct Ticket {
 }
 
 /// What the syncer did with some tickets, for the loop's counters.
+#[derive(Default)]
 pub(crate) struct Report {
     /// Replies sent, and replies that could not be.
     pub(crate) sent: Sent,
@@ -111,12 +112,7 @@ fn run(queue: &Receiver<Ticket>, report: &mpsc::Sender<Report>, mut sender: Send
                 Err(_) => break,
             }
         }
-        let mut outcome = Report {
-            sent: Sent::default(),
-            unsynced: 0,
-            failure: None,
-            spare: Replies::default(),
-        };
+        let mut outcome = Report::default();
         let durable = sync_group(&mut group, &mut broken, &mut outcome);
         for (ticket, ok) in group.drain(..).zip(durable) {
             if ok {
@@ -268,12 +264,7 @@ mod tests {
     fn refuses_tickets_of_a_broken_generation_and_accepts_the_next() {
         let mut group = vec![ticket(3), ticket(3), ticket(4), ticket(5)];
         let mut broken = Some(4);
-        let mut outcome = Report {
-            sent: Sent::default(),
-            unsynced: 0,
-            failure: None,
-            spare: Replies::default(),
-        };
+        let mut outcome = Report::default();
         let durable = sync_group(&mut group, &mut broken, &mut outcome);
         assert_eq!(durable, vec![false, false, false, true]);
         assert!(outcome.failure.is_none());
@@ -291,12 +282,7 @@ mod tests {
             })
             .collect();
         let mut broken = None;
-        let mut outcome = Report {
-            sent: Sent::default(),
-            unsynced: 0,
-            failure: None,
-            spare: Replies::default(),
-        };
+        let mut outcome = Report::default();
         let durable = sync_group(&mut group, &mut broken, &mut outcome);
         assert_eq!(durable, vec![true; 3]);
         assert!(broken.is_none());
