@@ -1,8 +1,9 @@
 //! Replies on their way out: encoded into one buffer per batch, and sent with as few system
 //! calls as the sockets allow.
 
+use std::io;
 use std::net::{SocketAddrV4, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 
 use charrua_wire::EmitError;
@@ -155,23 +156,10 @@ impl Sender {
             result.failed += count;
             return;
         };
-        let mut sent = 0;
-        let mut stalls = 0;
-        while sent < count {
-            match self.frames.send(socket, sent, count) {
-                Ok(n) if n > 0 => sent += n,
-                outcome => {
-                    stalls += 1;
-                    let writable = matches!(sys::wait_writable(socket.as_raw_fd(), 10), Ok(true));
-                    if stalls > 3 || !writable {
-                        if let Err(e) = outcome {
-                            warn!("cannot send replies on {name}: {e}");
-                        }
-                        break;
-                    }
-                }
-            }
-        }
+        let frames = &mut self.frames;
+        let sent = send_all(socket.as_raw_fd(), count, name, |from| {
+            frames.send(socket, from, count)
+        });
         result.sent += sent;
         result.failed += count - sent;
     }
@@ -186,26 +174,42 @@ impl Sender {
             result.failed += count;
             return;
         };
-        let mut sent = 0;
-        let mut stalls = 0;
-        while sent < count {
-            match self.batch.send(socket, sent, count) {
-                Ok(n) if n > 0 => sent += n,
-                outcome => {
-                    stalls += 1;
-                    let writable = matches!(sys::wait_writable(socket.as_raw_fd(), 10), Ok(true));
-                    if stalls > 3 || !writable {
-                        if let Err(e) = outcome {
-                            warn!("cannot send replies over UDP: {e}");
-                        }
-                        break;
-                    }
-                }
-            }
-        }
+        let batch = &mut self.batch;
+        let sent = send_all(socket.as_raw_fd(), count, "UDP", |from| {
+            batch.send(socket, from, count)
+        });
         result.sent += sent;
         result.failed += count - sent;
     }
+}
+
+/// Sends `count` queued messages with `send`, which sends from the given one on and says
+/// how many went, waiting briefly on `fd` while its buffer is full; gives up after a few
+/// waits. Returns how many went; a failure is logged with the socket's `name`.
+fn send_all(
+    fd: RawFd,
+    count: usize,
+    name: &str,
+    mut send: impl FnMut(usize) -> io::Result<usize>,
+) -> usize {
+    let mut sent = 0;
+    let mut stalls = 0;
+    while sent < count {
+        match send(sent) {
+            Ok(n) if n > 0 => sent += n,
+            outcome => {
+                stalls += 1;
+                let writable = matches!(sys::wait_writable(fd, 10), Ok(true));
+                if stalls > 3 || !writable {
+                    if let Err(e) = outcome {
+                        warn!("cannot send replies on {name}: {e}");
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    sent
 }
 
 #[cfg(test)]
