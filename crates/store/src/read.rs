@@ -1125,7 +1125,9 @@ mod tests {
         out
     }
 
-    fn lease(address: u32, starts: u64) -> Lease {
+    /// An active lease of an hour from `starts`, with no client named: for the tests of
+    /// this module and its parts.
+    pub(super) fn lease(address: u32, starts: u64) -> Lease {
         Lease {
             address: Ipv4Addr::from(address),
             client_id: None,

@@ -152,21 +152,7 @@ pub(super) fn read_in_parts(text: &[u8], cuts: &[usize], threads: usize) -> Load
 #[cfg(test)]
 mod tests {
     use super::*;
-    use charrua_server::leases::{Lease, LeaseState};
-    use std::net::Ipv4Addr;
-
-    fn lease(address: u32, starts: u64) -> Lease {
-        Lease {
-            address: Ipv4Addr::from(address),
-            client_id: None,
-            hardware: None,
-            starts,
-            ends: starts + 3600,
-            cltt: starts,
-            state: LeaseState::Active,
-            hostname: None,
-        }
-    }
+    use crate::read::tests::lease;
 
     #[test]
     fn cuts_fall_where_records_begin() {
