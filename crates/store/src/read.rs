@@ -584,16 +584,7 @@ impl<'a> Parser<'a> {
                 format!("lease {address}: expected `{{`, found {found}"),
             ));
         }
-        let mut lease = Lease {
-            address,
-            client_id: None,
-            hardware: None,
-            starts: 0,
-            ends: 0,
-            cltt: 0,
-            state: LeaseState::Active,
-            hostname: None,
-        };
+        let mut lease = blank_lease(address);
         let mut state = None;
         let mut abandoned = false;
         loop {
@@ -1016,6 +1007,21 @@ fn escape(text: &[u8], at: usize) -> Result<(u8, usize), String> {
         other => other,
     };
     Ok((byte, i))
+}
+
+/// A record for `address` before its statements are read: active, with no times and no
+/// client, as both readers start one.
+fn blank_lease(address: Ipv4Addr) -> Lease {
+    Lease {
+        address,
+        client_id: None,
+        hardware: None,
+        starts: 0,
+        ends: 0,
+        cltt: 0,
+        state: LeaseState::Active,
+        hostname: None,
+    }
 }
 
 #[cfg(test)]

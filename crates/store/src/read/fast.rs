@@ -13,8 +13,8 @@ use charrua_server::leases::{INFINITE, Lease, LeaseState, Time};
 use charrua_wire::{HardwareAddress, HardwareType, Text};
 
 use super::{
-    binding_state, calendar_time, colon_hex_into, ends_atom, escape, hardware_type, hex_digit,
-    midnight, number, parse_ipv4, seconds_of_day, valid_date,
+    binding_state, blank_lease, calendar_time, colon_hex_into, ends_atom, escape, hardware_type,
+    hex_digit, midnight, number, parse_ipv4, seconds_of_day, valid_date,
 };
 
 /// What the fast path keeps from one record to the next.
@@ -44,16 +44,7 @@ pub(super) fn lease_record(src: &[u8], pos: usize, scratch: &mut Scratch) -> Opt
     at.eat(b" ")?;
     let address = parse_ipv4(at.atom()?)?;
     at.eat(b" {\n")?;
-    let mut lease = Lease {
-        address,
-        client_id: None,
-        hardware: None,
-        starts: 0,
-        ends: 0,
-        cltt: 0,
-        state: LeaseState::Active,
-        hostname: None,
-    };
+    let mut lease = blank_lease(address);
     let mut state = None;
     let mut abandoned = false;
     let mut newlines = 1;
