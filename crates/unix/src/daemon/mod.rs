@@ -543,7 +543,7 @@ impl Server {
             }
         }
         if !self.now.is_empty() {
-            let sent = self.sender.send(&self.now);
+            let sent = self.sender.send([&self.now]);
             self.count_drops("send failed", sent.failed);
             self.now.clear();
         }

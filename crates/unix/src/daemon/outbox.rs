@@ -110,13 +110,13 @@ impl Sender {
         }
     }
 
-    /// Sends every reply, in batches: datagrams together, and frames together while they
-    /// go out on the same link.
-    pub(crate) fn send(&mut self, replies: &Replies) -> Sent {
+    /// Sends every reply of every buffer given, in order and in batches: datagrams
+    /// together, and frames together while they go out on the same link.
+    pub(crate) fn send<'a>(&mut self, all: impl IntoIterator<Item = &'a Replies>) -> Sent {
         let mut result = Sent::default();
         let mut queued = 0;
         let (mut frames, mut frame_link) = (0, 0);
-        for (bytes, target) in replies.iter() {
+        for (bytes, target) in all.into_iter().flat_map(Replies::iter) {
             match target {
                 Target::Frame(link) => {
                     if frames > 0 && (link != frame_link || frames == self.frames.capacity()) {
@@ -272,7 +272,7 @@ mod tests {
                 .unwrap();
         }
         let mut sender = Sender::new(Some(server), Vec::new());
-        let result = sender.send(&replies);
+        let result = sender.send([&replies]);
         assert_eq!(
             result,
             Sent {
@@ -292,6 +292,6 @@ mod tests {
         let mut replies = Replies::default();
         replies.push(Target::Frame(3), 1, |_| Ok(1)).unwrap();
         let mut sender = Sender::new(None, Vec::new());
-        assert_eq!(sender.send(&replies), Sent { sent: 0, failed: 1 });
+        assert_eq!(sender.send([&replies]), Sent { sent: 0, failed: 1 });
     }
 }
