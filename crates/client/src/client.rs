@@ -192,6 +192,16 @@ fn backoff(attempts: u32, rng: &mut dyn Rng) -> Duration {
 /// one-half of the remaining lease time (in REBINDING state), down to a minimum of 60
 /// seconds, before retransmitting the DHCPREQUEST message" (RFC 2131 §4.4.5). The state
 /// changes at `limit`, so the retransmission is never due after it.
+/// A renewing or rebinding exchange sent once more at `now`: one attempt more, and the next
+/// one due as [`renew_interval`] spaces them before `limit` (T2 or expiry; without one, a
+/// minimum interval from now).
+fn retransmission(mut exchange: Exchange, limit: Option<Duration>, now: Duration) -> Exchange {
+    exchange.attempts = exchange.attempts.saturating_add(1);
+    let limit = limit.unwrap_or(now.saturating_add(MIN_RENEW_INTERVAL));
+    exchange.retransmit_at = renew_interval(now, limit);
+    exchange
+}
+
 fn renew_interval(now: Duration, limit: Duration) -> Duration {
     let half = limit.saturating_sub(now) / 2;
     now.saturating_add(half.max(MIN_RENEW_INTERVAL)).min(limit)
@@ -411,13 +421,7 @@ impl Client {
                 if is_due(s.timers.rebind_at, now) || is_due(s.timers.expires_at, now) {
                     self.after_bound(s.lease, s.timers, Some(began), now, rng, out)
                 } else {
-                    let mut exchange = s.exchange;
-                    exchange.attempts = exchange.attempts.saturating_add(1);
-                    let limit = s
-                        .timers
-                        .rebind_at
-                        .unwrap_or(now.saturating_add(MIN_RENEW_INTERVAL));
-                    exchange.retransmit_at = renew_interval(now, limit);
+                    let exchange = retransmission(s.exchange, s.timers.rebind_at, now);
                     let request = self.renewal(&s.lease, exchange, now);
                     out.send(request, Destination::Unicast(s.lease.server_identifier));
                     State::Renewing(Renewing { exchange, ..s })
@@ -427,13 +431,7 @@ impl Client {
                 if is_due(s.timers.expires_at, now) {
                     self.after_bound(s.lease, s.timers, None, now, rng, out)
                 } else {
-                    let mut exchange = s.exchange;
-                    exchange.attempts = exchange.attempts.saturating_add(1);
-                    let limit = s
-                        .timers
-                        .expires_at
-                        .unwrap_or(now.saturating_add(MIN_RENEW_INTERVAL));
-                    exchange.retransmit_at = renew_interval(now, limit);
+                    let exchange = retransmission(s.exchange, s.timers.expires_at, now);
                     out.send(
                         self.renewal(&s.lease, exchange, now),
                         Destination::Broadcast,
