@@ -227,6 +227,16 @@ impl<'a> Lexer<'a> {
         self.line_start = pos + 1 - column;
     }
 
+    /// True when the text at the scanner's position is a top-level keyword.
+    fn at_top_level_keyword(&self) -> bool {
+        let rest = &self.src[self.pos..];
+        let word_len = rest
+            .iter()
+            .position(|&c| ends_atom(c))
+            .unwrap_or(rest.len());
+        TOP_LEVEL.contains(&&rest[..word_len])
+    }
+
     /// Moves to the start of the next line that begins with a top-level keyword, or to the
     /// end of the text.
     fn resync(&mut self) {
@@ -239,12 +249,7 @@ impl<'a> Lexer<'a> {
             self.pos += newline + 1;
             self.line += 1;
             self.line_start = self.pos;
-            let rest = &self.src[self.pos..];
-            let word_len = rest
-                .iter()
-                .position(|&c| ends_atom(c))
-                .unwrap_or(rest.len());
-            if TOP_LEVEL.contains(&&rest[..word_len]) {
+            if self.at_top_level_keyword() {
                 return;
             }
         }
@@ -434,10 +439,16 @@ impl<'a> Parser<'a> {
             if let Err(failure) = result {
                 if !failure.resume_here {
                     // Resume after the line where the problem was found: the scanner may
-                    // have read past it, into the next record.
+                    // have read past it, into the next record. When the problem is a
+                    // top-level keyword that begins a line after the statement's start (a
+                    // record cut short just before it), resume at that keyword instead.
                     let (line, column) = (failure.problem.line, failure.problem.column);
                     self.lex.rewind_to(failure.pos, line, column);
-                    self.lex.resync();
+                    let next_record =
+                        failure.pos > token.pos && column == 1 && self.lex.at_top_level_keyword();
+                    if !next_record {
+                        self.lex.resync();
+                    }
                 }
                 self.loaded.problems.push(failure.problem);
             }
@@ -1306,9 +1317,9 @@ mod tests {
             .iter()
             .map(|l| l.address.octets()[3])
             .collect();
-        // The records after the missing `;`s, and those inside the open block, are read as
-        // part of the damage.
-        assert_eq!(kept, [1, 2, 3, 8], "{:#?}", loaded.problems);
+        // The records after the missing `;`s are read from their keyword, which begins a
+        // line; those inside the open block are read as part of the damage.
+        assert_eq!(kept, [1, 2, 3, 4, 5, 8], "{:#?}", loaded.problems);
     }
 
     #[test]
