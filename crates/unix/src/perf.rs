@@ -30,7 +30,7 @@ use charrua_wire::{DhcpOption, MessageType, OptionCode};
 
 use crate::sys::{self, FrameBatch, Mmsg, PacketSocket};
 use packets::{Addressing, Answer, Fields, Framing, Template};
-use stats::{Histogram, Summary, Tally};
+use stats::{Latencies, Summary, Tally};
 
 /// Arguments of `charrua perf`.
 #[derive(clap::Args, Debug)]
@@ -98,6 +98,8 @@ struct Exchange {
     /// Bumped at every stage change, so stale timeouts are recognised.
     generation: u32,
     started: Instant,
+    /// When the REQUEST was queued.
+    asked: Instant,
     address: Ipv4Addr,
     server: Ipv4Addr,
     /// The server's MAC address, for unicast frames.
@@ -259,7 +261,7 @@ struct Run<'a> {
     templates: Templates,
     queued: usize,
     tally: Tally,
-    latency: Histogram,
+    latency: Latencies,
     inflight: usize,
 }
 
@@ -335,6 +337,7 @@ fn execute(args: &Args) -> io::Result<ExitCode> {
         stage: Stage::Idle,
         generation: 0,
         started: Instant::now(),
+        asked: Instant::now(),
         address: zero,
         server: zero,
         server_mac: [0; 6],
@@ -351,7 +354,7 @@ fn execute(args: &Args) -> io::Result<ExitCode> {
         templates: Templates::new(framing),
         queued: 0,
         tally: Tally::default(),
-        latency: Histogram::new(),
+        latency: Latencies::new(),
         inflight: 0,
     };
     let started = Instant::now();
@@ -620,12 +623,19 @@ impl Run<'_> {
                 e.address = answer.yiaddr;
                 e.server = answer.server.unwrap_or(self.server);
                 e.server_mac = answer.server_mac;
+                e.asked = now;
+                self.latency
+                    .offer
+                    .record(now.duration_since(exchange.started));
                 self.set_stage(client, Stage::Request, now, timeout);
                 self.enqueue(Stage::Request, client);
             }
             (Stage::Request, Some(MessageType::ACK)) => {
                 self.tally.acks += 1;
-                self.latency.record(now.duration_since(exchange.started));
+                self.latency
+                    .dora
+                    .record(now.duration_since(exchange.started));
+                self.latency.ack.record(now.duration_since(exchange.asked));
                 if self.args.renew {
                     self.tally.renews += 1;
                     self.set_stage(client, Stage::Renew, now, timeout);

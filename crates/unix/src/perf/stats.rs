@@ -80,6 +80,38 @@ impl Histogram {
             self.sum_micros as f64 / self.count as f64
         }
     }
+
+    fn percentiles(&self) -> [u64; 4] {
+        [0.5, 0.9, 0.99, 0.999].map(|f| self.percentile(f))
+    }
+
+    /// The percentiles, maximum and mean as a JSON object, in microseconds.
+    fn json(&self) -> serde_json::Value {
+        let [p50, p90, p99, p999] = self.percentiles();
+        serde_json::json!({"p50": p50, "p90": p90, "p99": p99, "p99_9": p999,
+                           "max": self.max_micros(), "mean": self.mean()})
+    }
+}
+
+/// The latencies a run records: of whole DORA exchanges, and of each of their two round
+/// trips, so that a slow answer can be told apart from a slow lease commit.
+pub(super) struct Latencies {
+    /// From the DISCOVER to the DHCPACK.
+    pub(super) dora: Histogram,
+    /// From the DISCOVER to the OFFER.
+    pub(super) offer: Histogram,
+    /// From the REQUEST to the DHCPACK.
+    pub(super) ack: Histogram,
+}
+
+impl Latencies {
+    pub(super) fn new() -> Latencies {
+        Latencies {
+            dora: Histogram::new(),
+            offer: Histogram::new(),
+            ack: Histogram::new(),
+        }
+    }
 }
 
 /// What a run counted.
@@ -111,7 +143,7 @@ pub(super) struct Summary<'a> {
     pub(super) renew: bool,
     pub(super) release: bool,
     pub(super) tally: &'a Tally,
-    pub(super) latency: &'a Histogram,
+    pub(super) latency: &'a Latencies,
     pub(super) elapsed: Duration,
     pub(super) user: Duration,
     pub(super) system: Duration,
@@ -130,15 +162,10 @@ impl Summary<'_> {
         }
     }
 
-    fn percentiles(&self) -> [u64; 4] {
-        [0.5, 0.9, 0.99, 0.999].map(|f| self.latency.percentile(f))
-    }
-
     /// The summary as one JSON object.
     pub(super) fn json(&self) -> serde_json::Value {
         let t = self.tally;
         let secs = self.elapsed.as_secs_f64().max(1e-9);
-        let [p50, p90, p99, p999] = self.percentiles();
         serde_json::json!({
             "mode": self.mode,
             "clients": self.clients,
@@ -151,8 +178,9 @@ impl Summary<'_> {
                          "nak": t.naks, "unexpected": t.unexpected},
             "dropped": {"discover": t.dropped_discover, "request": t.dropped_request,
                         "renew": t.dropped_renew, "send_errors": t.send_errors},
-            "latency_us": {"p50": p50, "p90": p90, "p99": p99, "p99_9": p999,
-                           "max": self.latency.max_micros(), "mean": self.latency.mean()},
+            "latency_us": self.latency.dora.json(),
+            "offer_latency_us": self.latency.offer.json(),
+            "ack_latency_us": self.latency.ack.json(),
             "cpu_seconds": self.cpu().as_secs_f64(),
             "cpu_user_seconds": self.user.as_secs_f64(),
             "cpu_system_seconds": self.system.as_secs_f64(),
@@ -218,12 +246,20 @@ impl Summary<'_> {
             );
         }
         let _ = writeln!(out, "; {} send errors", t.send_errors);
-        let [p50, p90, p99, p999] = self.percentiles();
+        let dora = &self.latency.dora;
+        let [p50, p90, p99, p999] = dora.percentiles();
         let _ = writeln!(
             out,
             "  DORA latency: p50 {p50} µs, p90 {p90} µs, p99 {p99} µs, p99.9 {p999} µs, \
              max {} µs",
-            self.latency.max_micros()
+            dora.max_micros()
+        );
+        let [offer, ack] = [&self.latency.offer, &self.latency.ack].map(Histogram::percentiles);
+        let _ = writeln!(
+            out,
+            "  of which DISCOVER to OFFER: p50 {} µs, p99 {} µs; REQUEST to ACK: p50 {} µs, \
+             p99 {} µs",
+            offer[0], offer[2], ack[0], ack[2]
         );
         let _ = write!(
             out,
@@ -286,8 +322,10 @@ mod tests {
             acks: 2,
             ..Tally::default()
         };
-        let mut latency = Histogram::new();
-        latency.record(Duration::from_micros(250));
+        let mut latency = Latencies::new();
+        latency.dora.record(Duration::from_micros(250));
+        latency.offer.record(Duration::from_micros(100));
+        latency.ack.record(Duration::from_micros(150));
         let summary = Summary {
             mode: "udp",
             clients: 3,
@@ -305,6 +343,8 @@ mod tests {
         assert_eq!(j["received"]["ack"], 2);
         for p in ["p50", "p90", "p99", "p99_9", "max"] {
             assert_eq!(j["latency_us"][p], 250, "{p}");
+            assert_eq!(j["offer_latency_us"][p], 100, "{p}");
+            assert_eq!(j["ack_latency_us"][p], 150, "{p}");
         }
         assert!((j["cpu_us_per_exchange"].as_f64().unwrap() - 2000.0).abs() < 1e-6);
         // bench/peers.sh recognises a one-exchange probe by this text.
