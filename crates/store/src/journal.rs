@@ -30,6 +30,10 @@ pub const COMPACT_MIN_BYTES: u64 = 1 << 20;
 /// A record's assumed length before any has been read or written.
 const TYPICAL_RECORD_BYTES: u64 = 256;
 
+/// How many syncs of one journal file may run at once: each has a descriptor of its own
+/// ([`PendingSync::sync_on`]).
+pub const SYNC_LANES: usize = 2;
+
 /// How much formatted text a compaction gathers before each write.
 const COMPACTION_WRITE_BYTES: usize = 1 << 20;
 
@@ -113,6 +117,11 @@ pub struct Journal {
 #[derive(Debug)]
 struct Target {
     file: File,
+    /// Descriptors of the same file for concurrent syncs, one per lane. Linux reports a
+    /// write-back error once per open file description, to whichever sync checks first:
+    /// two syncs sharing one description could see one of them succeed although its pages
+    /// were lost. Each lane's own description, opened with the file, sees every such error.
+    lanes: Box<[File]>,
     /// The journal's path, for errors.
     path: PathBuf,
     /// True while the directory entry that names this file may not be on disk: the
@@ -156,8 +165,9 @@ impl Journal {
                 .open(&path)
                 .map_err(|e| StoreError::new(&path, "open", e))?,
         };
+        let lanes = open_lanes(&path)?;
         let mut journal = Journal {
-            target: Target::new(file, &path),
+            target: Target::new(file, lanes, &path),
             path,
             len: 0,
             records: 0,
@@ -376,21 +386,28 @@ impl Journal {
                 .write_all(&pending.appended)
                 .and_then(|()| compacted.file.sync_data())
         };
+        // The new file's sync descriptors are opened through its temporary name, which only
+        // this journal uses, before the rename.
         let replaced = caught_up
             .map_err(|e| StoreError::new(temporary, "append to the compacted journal", e))
-            .and_then(|()| self.back_up())
-            .and_then(|()| {
+            .and_then(|()| open_lanes(temporary))
+            .and_then(|lanes| {
+                self.back_up()?;
                 fs::rename(temporary, &self.path).map_err(|e| {
                     StoreError::new(&self.path, "replace with the compacted journal", e)
-                })
+                })?;
+                Ok(lanes)
             });
-        if let Err(e) = replaced {
-            remove_if_present(temporary);
-            return Err(e);
-        }
+        let lanes = match replaced {
+            Ok(lanes) => lanes,
+            Err(e) => {
+                remove_if_present(temporary);
+                return Err(e);
+            }
+        };
 
         let appended = u64::try_from(pending.appended.len()).unwrap_or(u64::MAX);
-        self.target = Target::new(compacted.file, &self.path);
+        self.target = Target::new(compacted.file, lanes, &self.path);
         self.len = compacted.len.saturating_add(appended);
         self.torn_tail = false;
         self.records = 0;
@@ -479,9 +496,10 @@ impl LeaseStore for Journal {
 }
 
 impl Target {
-    fn new(file: File, path: &Path) -> Arc<Target> {
+    fn new(file: File, lanes: Box<[File]>, path: &Path) -> Arc<Target> {
         Arc::new(Target {
             file,
+            lanes,
             path: path.to_path_buf(),
             directory_unsynced: AtomicBool::new(false),
         })
@@ -504,11 +522,30 @@ impl PendingSync {
     /// Syncs the file's data (`fdatasync`): when this returns `Ok`, the records of this
     /// append, and of every earlier append to the same file, survive a crash or power loss.
     /// After an error, none of them may be acknowledged to a client.
+    ///
+    /// Two syncs of one file must not run at once through this method: the kernel would
+    /// report a write-back error to only one of them. Concurrent syncs use distinct lanes,
+    /// [`PendingSync::sync_on`].
     pub fn sync(self) -> Result<(), StoreError> {
+        self.sync_through(&self.target.file)
+    }
+
+    /// As [`PendingSync::sync`], through the file's descriptor for `lane` (below
+    /// [`SYNC_LANES`]; larger numbers wrap around). Syncs on distinct lanes may run at once,
+    /// and each reports any write-back error that happened since its lane's previous sync,
+    /// so a success on any lane means every record appended before it is durable. Two syncs
+    /// on one lane must not run at once.
+    pub fn sync_on(self, lane: usize) -> Result<(), StoreError> {
+        let lanes = &self.target.lanes;
+        match lanes.get(lane % lanes.len().max(1)) {
+            Some(file) => self.sync_through(file),
+            None => self.sync_through(&self.target.file),
+        }
+    }
+
+    fn sync_through(&self, file: &File) -> Result<(), StoreError> {
         let target = &self.target;
-        target
-            .file
-            .sync_data()
+        file.sync_data()
             .map_err(|e| StoreError::new(&target.path, "sync", e))?;
         if target.directory_unsynced.load(Ordering::Acquire) {
             sync_directory(&target.path)?;
@@ -697,6 +734,14 @@ fn as_u64(n: usize) -> u64 {
 /// Removes a file, if there is one; other failures are left for the next step to report.
 fn remove_if_present(path: &Path) {
     let _ = fs::remove_file(path);
+}
+
+/// Opens a journal file's descriptors for concurrent syncs, read-only: a data sync needs no
+/// more.
+fn open_lanes(path: &Path) -> Result<Box<[File]>, StoreError> {
+    (0..SYNC_LANES)
+        .map(|_| File::open(path).map_err(|e| StoreError::new(path, "open for syncing", e)))
+        .collect()
 }
 
 /// `path` with `suffix` added to its file name.

@@ -46,7 +46,7 @@ mod write;
 
 pub use journal::{
     COMPACT_FACTOR, COMPACT_MIN_BYTES, Compacted, CompactionJob, DEFAULT_NAME, DEFAULT_PATH,
-    Journal, LeaseStore, PendingSync, SnapshotFeed,
+    Journal, LeaseStore, PendingSync, SYNC_LANES, SnapshotFeed,
 };
 pub use read::{read, read_bytes};
 pub use write::{write, write_header, write_lease};
