@@ -344,8 +344,9 @@ fn run(args: &Args) -> Result<(), String> {
         Ok(Sender::new(udp, frames))
     };
     let sender = sockets(&udp)?;
-    let syncer = Syncer::spawn(sockets(&udp)?)
-        .map_err(|e| format!("cannot start the syncer thread: {e}"))?;
+    let lane_senders = [sockets(&udp)?, sockets(&udp)?];
+    let syncer =
+        Syncer::spawn(lane_senders).map_err(|e| format!("cannot start the syncer threads: {e}"))?;
     let mut server = Server {
         config_path: args.config.clone(),
         policy,

@@ -1,23 +1,32 @@
-//! The syncer: a thread that makes appended journal records durable and only then sends the
+//! The syncer: threads that make appended journal records durable and only then send the
 //! replies that promise them.
 //!
 //! The event loop appends each batch's lease records to the journal (one `write`, no wait)
-//! and hands the syncer a [`Ticket`]: the pending sync and the batch's replies. While the
-//! syncer waits in `fdatasync`, the loop goes on receiving and answering; the tickets that
-//! queue up meanwhile share the next sync. A reply therefore waits for at most two syncs,
-//! and the loop never waits for the disk.
+//! and hands the syncer a [`Ticket`]: the pending sync and the batch's replies. The syncer
+//! has [`SYNC_LANES`] threads, each syncing through a descriptor of its own. An idle lane
+//! starts a sync as soon as a ticket brings records no sync has begun to cover, even while
+//! another lane's sync is still running: a reply then waits for about one sync, not for the
+//! end of the one in progress followed by its own. Tickets that arrive while every lane is
+//! busy share the next sync, and the loop never waits for the disk.
 //!
-//! Tickets are handled in order. A sync covers every write made to its file before it, so
-//! for a run of tickets on the same file only the last one's sync is needed. After a failed
-//! sync the kernel may have dropped the unwritten pages, so a later sync of the same file
-//! proves nothing: every later ticket of that journal generation is refused, until the
-//! loop has rewritten the journal from memory (a compaction, which starts a new
-//! generation).
+//! A sync covers every write made to its file before it began, so only the newest append of
+//! each journal generation needs to be synced, and a success on any lane makes every older
+//! record of that file durable (each lane's descriptor sees every write-back error; see
+//! [`PendingSync::sync_on`]). Replies leave once their batch's records are durable, each
+//! lane sending what its sync released; batches released by different lanes may reach the
+//! wire in either order.
+//!
+//! After a failed sync the kernel may have dropped the unwritten pages, so a later sync of
+//! the same file proves nothing: every ticket of that journal generation still waiting, and
+//! every later one, is refused, until the loop has rewritten the journal from memory (a
+//! compaction, which starts a new generation and syncs what the old file held).
 
-use std::sync::mpsc::{self, Receiver, SyncSender, TryIter};
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, Receiver, TryIter};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
-use charrua_store::{PendingSync, StoreError};
+use charrua_store::{PendingSync, SYNC_LANES, StoreError};
 use tracing::error;
 
 use super::outbox::{Replies, Sender, Sent};
@@ -51,33 +60,251 @@ pub(crate) struct Report {
 
 /// The handle the event loop keeps.
 pub(crate) struct Syncer {
-    tickets: Option<SyncSender<Ticket>>,
+    shared: Arc<Shared>,
     reports: Receiver<Report>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// What the loop and the lanes share.
+struct Shared {
+    state: Mutex<State>,
+    /// Lanes wait here for a sync to start or replies to release.
+    work: Condvar,
+    /// The loop waits here for room in the queue.
+    room: Condvar,
+}
+
+/// An append, numbered in the order the loop made them.
+type Seq = u64;
+
+/// A ticket waiting for its records, or earlier ones, to be durable.
+struct Waiting {
+    generation: u64,
+    /// The newest append of the ticket's generation made with or before it, which must be
+    /// durable before its replies leave; `None` when the generation had none.
+    after: Option<Seq>,
+    replies: Replies,
+}
+
+/// The newest append of one generation, not yet handed to a sync.
+struct Unsynced {
+    generation: u64,
+    seq: Seq,
+    pending: PendingSync,
+}
+
+#[derive(Default)]
+struct State {
+    /// Tickets in the order the loop made them.
+    waiting: VecDeque<Waiting>,
+    /// At most one append per generation, oldest generation first.
+    unsynced: VecDeque<Unsynced>,
+    /// The generation and number of the newest append.
+    last: Option<(u64, Seq)>,
+    /// For each generation with tickets still waiting, the newest append known durable.
+    synced: VecDeque<(u64, Seq)>,
+    /// The newest generation a sync failed on.
+    broken: Option<u64>,
+    /// Lane threads still running.
+    lanes: usize,
+    /// Set when the loop stops: lanes finish what is queued and return.
+    closing: bool,
+}
+
+/// Whether a waiting ticket's replies may leave.
+enum Verdict {
+    Durable,
+    Refused,
+    Wait,
+}
+
+impl State {
+    /// Takes a ticket in, numbering its append.
+    fn admit(&mut self, ticket: Ticket, seq: Seq) {
+        let generation = ticket.generation;
+        if let Some(pending) = ticket.pending {
+            self.last = Some((generation, seq));
+            match self.unsynced.back_mut() {
+                Some(newest) if newest.generation == generation => {
+                    // The newer append's sync covers the older one's records.
+                    newest.seq = seq;
+                    newest.pending = pending;
+                }
+                _ => self.unsynced.push_back(Unsynced {
+                    generation,
+                    seq,
+                    pending,
+                }),
+            }
+        }
+        let after = self
+            .last
+            .filter(|&(g, _)| g == generation)
+            .map(|(_, seq)| seq);
+        self.waiting.push_back(Waiting {
+            generation,
+            after,
+            replies: ticket.replies,
+        });
+    }
+
+    /// The oldest append no sync has begun to cover, unless its generation is broken.
+    fn next_sync(&mut self) -> Option<Unsynced> {
+        while let Some(next) = self.unsynced.pop_front() {
+            if !self.is_broken(next.generation) {
+                return Some(next);
+            }
+        }
+        None
+    }
+
+    fn is_broken(&self, generation: u64) -> bool {
+        self.broken.is_some_and(|b| b >= generation)
+    }
+
+    /// Notes a sync's outcome.
+    fn synced(&mut self, generation: u64, seq: Seq, result: Result<(), StoreError>) -> Report {
+        let mut report = Report::default();
+        match result {
+            Err(e) => {
+                error!("cannot sync the lease journal: {e}; replies wait until it is rewritten");
+                self.broken = Some(self.broken.map_or(generation, |b| b.max(generation)));
+                report.failure = Some((generation, e));
+            }
+            // A success after a failure on the same file proves nothing.
+            Ok(()) if self.is_broken(generation) => {}
+            Ok(()) => match self.synced.iter_mut().find(|(g, _)| *g == generation) {
+                Some((_, newest)) => *newest = (*newest).max(seq),
+                None => {
+                    let at = self.synced.partition_point(|&(g, _)| g < generation);
+                    self.synced.insert(at, (generation, seq));
+                }
+            },
+        }
+        report
+    }
+
+    fn verdict(&self, ticket: &Waiting) -> Verdict {
+        if self.is_broken(ticket.generation) {
+            return Verdict::Refused;
+        }
+        let Some(after) = ticket.after else {
+            return Verdict::Durable;
+        };
+        let synced = self.synced.iter().find(|&&(g, _)| g == ticket.generation);
+        if synced.is_some_and(|&(_, seq)| seq >= after) {
+            Verdict::Durable
+        } else {
+            Verdict::Wait
+        }
+    }
+
+    /// Takes the tickets at the head of the queue whose fate is known: the replies to send
+    /// go to `ready`, the refused ones are counted in `report`.
+    fn release(&mut self, ready: &mut Vec<Replies>, report: &mut Report) {
+        while let Some(head) = self.waiting.front() {
+            let verdict = self.verdict(head);
+            if matches!(verdict, Verdict::Wait) {
+                break;
+            }
+            let Some(ticket) = self.waiting.pop_front() else {
+                break;
+            };
+            match verdict {
+                Verdict::Durable => ready.push(ticket.replies),
+                _ => {
+                    let mut replies = ticket.replies;
+                    report.unsynced += replies.len();
+                    replies.clear();
+                    report.spare = replies;
+                }
+            }
+        }
+        // What no waiting ticket can need any more; the newest stays for tickets to come.
+        let oldest = self.waiting.front().map(|t| t.generation);
+        while self.synced.len() > 1
+            && self
+                .synced
+                .front()
+                .is_some_and(|&(g, _)| oldest.is_none_or(|o| g < o))
+        {
+            self.synced.pop_front();
+        }
+    }
+
+    /// True when a lane has nothing left to do and never will.
+    fn finished(&self) -> bool {
+        self.closing && self.waiting.is_empty() && self.unsynced.is_empty()
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A lane that panicked left the state as consistent as any step leaves it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Syncer {
-    /// Starts the thread, which sends through `sender`.
-    pub(crate) fn spawn(sender: Sender) -> std::io::Result<Syncer> {
-        let (tickets, queue) = mpsc::sync_channel(QUEUE);
+    /// Starts one lane thread per sender, each sending through its own.
+    pub(crate) fn spawn(senders: [Sender; SYNC_LANES]) -> std::io::Result<Syncer> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            room: Condvar::new(),
+        });
         let (report, reports) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("syncer".into())
-            .spawn(move || run(&queue, &report, sender))?;
-        Ok(Syncer {
-            tickets: Some(tickets),
+        let mut syncer = Syncer {
+            shared: Arc::clone(&shared),
             reports,
-            thread: Some(thread),
-        })
+            threads: Vec::with_capacity(SYNC_LANES),
+        };
+        for (lane, sender) in senders.into_iter().enumerate() {
+            let shared = Arc::clone(&shared);
+            let report = report.clone();
+            shared.lock().lanes += 1;
+            let spawned = std::thread::Builder::new()
+                .name(format!("syncer-{lane}"))
+                .spawn(move || {
+                    let _gone = LaneGone(&shared);
+                    run(&shared, lane, &report, sender);
+                });
+            match spawned {
+                Ok(thread) => syncer.threads.push(thread),
+                Err(e) => {
+                    syncer.shared.lock().lanes -= 1;
+                    drop(syncer.finish());
+                    return Err(e);
+                }
+            }
+        }
+        Ok(syncer)
     }
 
-    /// Queues a ticket; waits when the syncer is `QUEUE` tickets behind. Gives the ticket
-    /// back if the thread is gone.
+    /// Queues a ticket; waits when `QUEUE` tickets are already waiting. Gives the ticket
+    /// back if every lane is gone.
     pub(crate) fn submit(&self, ticket: Ticket) -> Result<(), Ticket> {
-        match &self.tickets {
-            Some(tickets) => tickets.send(ticket).map_err(|e| e.0),
-            None => Err(ticket),
+        let mut state = self.shared.lock();
+        while state.lanes > 0 && state.waiting.len() >= QUEUE {
+            state = self
+                .shared
+                .room
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
         }
+        if state.lanes == 0 {
+            return Err(ticket);
+        }
+        let seq = self.next_seq(&state);
+        state.admit(ticket, seq);
+        drop(state);
+        self.shared.work.notify_one();
+        Ok(())
+    }
+
+    /// The number the next append gets: one more than the newest.
+    fn next_seq(&self, state: &State) -> Seq {
+        state.last.map_or(0, |(_, seq)| seq.wrapping_add(1))
     }
 
     /// Reports ready now.
@@ -85,76 +312,79 @@ impl Syncer {
         self.reports.try_iter()
     }
 
-    /// Lets the thread finish every queued ticket, waits for it, and returns the reports
+    /// Lets the lanes finish every queued ticket, waits for them, and returns the reports
     /// not yet read.
     pub(crate) fn finish(mut self) -> Vec<Report> {
-        self.tickets = None;
-        if let Some(thread) = self.thread.take() {
+        self.shared.lock().closing = true;
+        self.shared.work.notify_all();
+        for thread in self.threads.drain(..) {
             if thread.join().is_err() {
-                error!("the syncer thread panicked");
+                error!("a syncer thread panicked");
             }
         }
         self.reports.try_iter().collect()
     }
 }
 
-/// Most tickets taken together under one sync.
-const GROUP: usize = 64;
+/// Counts a lane out when its thread ends, however it ends, so that the loop never waits
+/// for room that no lane will make.
+struct LaneGone<'a>(&'a Shared);
 
-fn run(queue: &Receiver<Ticket>, report: &mpsc::Sender<Report>, mut sender: Sender) {
-    let mut broken: Option<u64> = None;
-    let mut group: Vec<Ticket> = Vec::with_capacity(GROUP);
-    while let Ok(first) = queue.recv() {
-        group.push(first);
-        while group.len() < GROUP {
-            match queue.try_recv() {
-                Ok(ticket) => group.push(ticket),
-                Err(_) => break,
-            }
-        }
-        let mut outcome = Report::default();
-        let durable = sync_group(&mut group, &mut broken, &mut outcome);
-        // The group's durable replies leave together, in as few system calls as they fill.
-        let ready = group.iter().zip(&durable).filter(|&(_, &ok)| ok);
-        outcome.sent = sender.send(ready.map(|(ticket, _)| &ticket.replies));
-        for (ticket, ok) in group.drain(..).zip(durable) {
-            if !ok {
-                outcome.unsynced += ticket.replies.len();
-            }
-            outcome.spare = ticket.replies;
-        }
-        outcome.spare.clear();
-        if report.send(outcome).is_err() {
-            return;
-        }
+impl Drop for LaneGone<'_> {
+    fn drop(&mut self) {
+        self.0.lock().lanes -= 1;
+        self.0.room.notify_all();
+        self.0.work.notify_all();
     }
 }
 
-/// Syncs a group of tickets: for each run of one generation, the last pending sync. Returns
-/// for each ticket whether its records (and all before them) are durable.
-fn sync_group(group: &mut [Ticket], broken: &mut Option<u64>, outcome: &mut Report) -> Vec<bool> {
-    let mut durable = vec![true; group.len()];
-    let mut start = 0;
-    while start < group.len() {
-        let generation = group[start].generation;
-        let end = group[start..]
-            .iter()
-            .position(|t| t.generation != generation)
-            .map_or(group.len(), |n| start + n);
-        if broken.is_some_and(|g| g >= generation) {
-            durable[start..end].fill(false);
-        } else if let Some(last) = group[start..end].iter().rposition(|t| t.pending.is_some()) {
-            let pending = group[start + last].pending.take();
-            if let Some(Err(e)) = pending.map(PendingSync::sync) {
-                error!("cannot sync the lease journal: {e}; replies wait until it is rewritten");
-                *broken = Some(generation);
-                outcome.failure = Some((generation, e));
-                durable[start..end].fill(false);
-            }
+/// One lane: syncs the newest unsynced append whenever there is one, and sends the replies
+/// that each sync (its own or another lane's) released.
+fn run(shared: &Shared, lane: usize, reports: &mpsc::Sender<Report>, mut sender: Sender) {
+    let mut ready: Vec<Replies> = Vec::new();
+    let mut state = shared.lock();
+    loop {
+        let mut report = Report::default();
+        let job = state.next_sync();
+        let idle = job.is_none();
+        if let Some(job) = job {
+            drop(state);
+            let result = job.pending.sync_on(lane);
+            state = shared.lock();
+            report = state.synced(job.generation, job.seq, result);
         }
-        start = end;
+        state.release(&mut ready, &mut report);
+        if ready.is_empty() && report.unsynced == 0 && report.failure.is_none() {
+            if state.finished() {
+                drop(state);
+                shared.work.notify_all();
+                return;
+            }
+            if idle {
+                state = shared
+                    .work
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            continue;
+        }
+        let more = !state.unsynced.is_empty();
+        drop(state);
+        shared.room.notify_one();
+        if more {
+            // An idle lane starts the next sync while this one sends.
+            shared.work.notify_one();
+        }
+        report.sent = sender.send(&ready);
+        for mut replies in ready.drain(..) {
+            replies.clear();
+            report.spare = replies;
+        }
+        if reports.send(report).is_err() {
+            return;
+        }
+        state = shared.lock();
     }
-    durable
 }
 
 #[cfg(test)]
@@ -212,31 +442,49 @@ mod tests {
         replies
     }
 
+    fn lane_senders() -> [Sender; SYNC_LANES] {
+        std::array::from_fn(|_| {
+            Sender::new(
+                Some(UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap()),
+                vec![],
+            )
+        })
+    }
+
     #[test]
-    fn sends_every_batch_in_order_and_keeps_its_records() {
+    fn sends_every_batch_whole_and_keeps_its_records() {
         let dir = directory("order");
         let mut journal = Journal::in_directory(&dir).unwrap();
         let (socket, address) = receiver();
-        let sender = Sender::new(
-            Some(UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap()),
-            vec![],
-        );
-        let syncer = Syncer::spawn(sender).unwrap();
-        for batch in 0..20u8 {
+        let syncer = Syncer::spawn(lane_senders()).unwrap();
+        let batches = 100u8;
+        for batch in 0..batches {
             let pending = journal.append(&[lease(batch + 1)]).unwrap();
             assert!(pending.is_some());
             let ticket = Ticket {
                 pending,
                 generation: 0,
-                replies: replies(address, &[batch * 2, batch * 2 + 1]),
+                replies: replies(address, &[batch, batch + 128]),
             };
             assert!(syncer.submit(ticket).is_ok());
         }
+        // Batches released by different lanes may interleave, but each batch's replies
+        // leave in order, and every one leaves once.
+        let mut seen = vec![0u8; usize::from(batches)];
         let mut buf = [0u8; 4];
-        for expected in 0..40u8 {
+        for _ in 0..2 * usize::from(batches) {
             let n = socket.recv(&mut buf).unwrap();
-            assert_eq!(&buf[..n], &[expected]);
+            assert_eq!(n, 1);
+            let tag = buf[0];
+            let batch = usize::from(tag % 128);
+            let expected = if tag < 128 { 0 } else { 1 };
+            assert_eq!(
+                seen[batch], expected,
+                "reply {tag} out of its batch's order"
+            );
+            seen[batch] += 1;
         }
+        assert!(seen.iter().all(|&n| n == 2));
         let reports = syncer.finish();
         let sent: usize = reports.iter().map(|r| r.sent.sent).sum();
         assert!(
@@ -245,49 +493,184 @@ mod tests {
                 .all(|r| r.failure.is_none() && r.unsynced == 0)
         );
         // Reports read by `finish` are only those not yet read: all of them here.
-        assert_eq!(sent, 40);
+        assert_eq!(sent, 2 * usize::from(batches));
         let loaded = Journal::in_directory(&dir).unwrap().load().unwrap();
-        assert_eq!(loaded.leases.len(), 20);
+        assert_eq!(loaded.leases.len(), usize::from(batches));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    fn ticket(generation: u64) -> Ticket {
+    #[test]
+    fn finishing_sends_what_is_queued() {
+        let dir = directory("finish");
+        let mut journal = Journal::in_directory(&dir).unwrap();
+        let (socket, address) = receiver();
+        let syncer = Syncer::spawn(lane_senders()).unwrap();
+        for batch in 0..10u8 {
+            let ticket = Ticket {
+                pending: journal.append(&[lease(batch + 1)]).unwrap(),
+                generation: 0,
+                replies: replies(address, &[batch]),
+            };
+            assert!(syncer.submit(ticket).is_ok());
+            // A batch with replies and no records of its own.
+            assert!(syncer.submit(plain(0, address, 100 + batch)).is_ok());
+        }
+        let reports = syncer.finish();
+        let sent: usize = reports.iter().map(|r| r.sent.sent).sum();
+        assert_eq!(sent, 20);
+        let mut buf = [0u8; 4];
+        for _ in 0..20 {
+            assert_eq!(socket.recv(&mut buf).unwrap(), 1);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A ticket with no records of its own and one reply.
+    fn plain(generation: u64, to: SocketAddrV4, tag: u8) -> Ticket {
         Ticket {
             pending: None,
             generation,
-            replies: Replies::default(),
+            replies: replies(to, &[tag]),
         }
     }
 
-    #[test]
-    fn refuses_tickets_of_a_broken_generation_and_accepts_the_next() {
-        let mut group = vec![ticket(3), ticket(3), ticket(4), ticket(5)];
-        let mut broken = Some(4);
-        let mut outcome = Report::default();
-        let durable = sync_group(&mut group, &mut broken, &mut outcome);
-        assert_eq!(durable, vec![false, false, false, true]);
-        assert!(outcome.failure.is_none());
+    fn nowhere() -> SocketAddrV4 {
+        SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9)
+    }
+
+    /// The first byte of each reply released.
+    fn tags(ready: &[Replies]) -> Vec<u8> {
+        ready
+            .iter()
+            .flat_map(Replies::iter)
+            .map(|(bytes, _)| bytes[0])
+            .collect()
+    }
+
+    fn failure() -> Result<(), StoreError> {
+        Err(StoreError {
+            path: PathBuf::from("dhcpd.leases"),
+            action: "sync",
+            source: std::io::Error::other("injected"),
+        })
+    }
+
+    /// Admits a ticket for a fresh append of one lease, numbered `seq`, tagged `tag`.
+    fn admit_append(state: &mut State, journal: &mut Journal, generation: u64, tag: u8) {
+        let seq = state.last.map_or(0, |(_, seq)| seq + 1);
+        let ticket = Ticket {
+            pending: journal.append(&[lease(tag)]).unwrap(),
+            generation,
+            replies: replies(nowhere(), &[tag]),
+        };
+        state.admit(ticket, seq);
+    }
+
+    fn admit_plain(state: &mut State, generation: u64, tag: u8) {
+        let seq = state.last.map_or(0, |(_, seq)| seq + 1);
+        state.admit(plain(generation, nowhere(), tag), seq);
     }
 
     #[test]
-    fn syncs_only_the_last_append_of_each_generation() {
-        let dir = directory("runs");
+    fn one_sync_covers_every_append_of_its_generation_before_it() {
+        let dir = directory("newest");
         let mut journal = Journal::in_directory(&dir).unwrap();
-        let mut group: Vec<Ticket> = (1..=3)
-            .map(|n| Ticket {
-                pending: journal.append(&[lease(n)]).unwrap(),
-                generation: 7,
-                replies: Replies::default(),
-            })
-            .collect();
-        let mut broken = None;
-        let mut outcome = Report::default();
-        let durable = sync_group(&mut group, &mut broken, &mut outcome);
-        assert_eq!(durable, vec![true; 3]);
-        assert!(broken.is_none());
-        // The last ticket's sync was used up; the earlier ones were covered by it.
-        assert!(group[0].pending.is_some() && group[1].pending.is_some());
-        assert!(group[2].pending.is_none());
+        let mut state = State::default();
+        for tag in 1..=3 {
+            admit_append(&mut state, &mut journal, 7, tag);
+        }
+        admit_plain(&mut state, 7, 4);
+        let job = state.next_sync().unwrap();
+        assert_eq!((job.generation, job.seq), (7, 2));
+        assert!(
+            state.next_sync().is_none(),
+            "older appends need no sync of their own"
+        );
+        let (mut ready, mut report) = (Vec::new(), Report::default());
+        state.release(&mut ready, &mut report);
+        assert!(ready.is_empty(), "nothing is durable before the sync");
+        report = state.synced(job.generation, job.seq, job.pending.sync_on(0));
+        state.release(&mut ready, &mut report);
+        assert_eq!(tags(&ready), [1, 2, 3, 4]);
+        assert_eq!(report.unsynced, 0);
+        // A later ticket with no records of its own leaves at once.
+        admit_plain(&mut state, 7, 5);
+        ready.clear();
+        state.release(&mut ready, &mut report);
+        assert_eq!(tags(&ready), [5]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn overlapping_syncs_release_only_what_they_cover() {
+        let dir = directory("overlap");
+        let mut journal = Journal::in_directory(&dir).unwrap();
+        let mut state = State::default();
+        admit_append(&mut state, &mut journal, 0, 1);
+        let first = state.next_sync().unwrap();
+        admit_append(&mut state, &mut journal, 0, 2);
+        admit_plain(&mut state, 0, 3);
+        let second = state.next_sync().unwrap();
+        admit_append(&mut state, &mut journal, 0, 4);
+        let third = state.next_sync().unwrap();
+
+        // The second sync returns first: it covers the first append too, not the third.
+        let mut ready = Vec::new();
+        let result = second.pending.sync_on(1);
+        let mut report = state.synced(second.generation, second.seq, result);
+        state.release(&mut ready, &mut report);
+        assert_eq!(tags(&ready), [1, 2, 3]);
+        // The first then adds nothing.
+        ready.clear();
+        report = state.synced(first.generation, first.seq, first.pending.sync_on(0));
+        state.release(&mut ready, &mut report);
+        assert!(ready.is_empty());
+        report = state.synced(third.generation, third.seq, third.pending.sync_on(0));
+        state.release(&mut ready, &mut report);
+        assert_eq!(tags(&ready), [4]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failed_sync_refuses_its_generation_even_after_a_later_success() {
+        let dir = directory("failed");
+        let mut journal = Journal::in_directory(&dir).unwrap();
+        let mut state = State::default();
+        admit_append(&mut state, &mut journal, 3, 1);
+        let first = state.next_sync().unwrap();
+        admit_append(&mut state, &mut journal, 3, 2);
+        let second = state.next_sync().unwrap();
+        // A ticket of the next generation, with no records: the compaction that made that
+        // generation synced everything before it.
+        admit_plain(&mut state, 4, 3);
+
+        let mut ready = Vec::new();
+        let mut report = state.synced(first.generation, first.seq, failure());
+        assert!(matches!(report.failure, Some((3, _))));
+        state.release(&mut ready, &mut report);
+        assert_eq!(
+            report.unsynced, 2,
+            "both tickets of the broken generation are refused"
+        );
+        assert_eq!(tags(&ready), [3]);
+        // The second sync's success comes too late to count.
+        report = state.synced(second.generation, second.seq, second.pending.sync_on(1));
+        assert!(report.failure.is_none());
+        admit_append(&mut state, &mut journal, 3, 5);
+        assert!(
+            state.next_sync().is_none(),
+            "a broken generation is not synced again"
+        );
+        ready.clear();
+        state.release(&mut ready, &mut report);
+        assert!(ready.is_empty());
+        assert_eq!(report.unsynced, 1);
+        // The next generation goes on.
+        admit_append(&mut state, &mut journal, 5, 6);
+        let next = state.next_sync().unwrap();
+        report = state.synced(next.generation, next.seq, next.pending.sync_on(0));
+        state.release(&mut ready, &mut report);
+        assert_eq!(tags(&ready), [6]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
