@@ -3,7 +3,8 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{self, Write as _};
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +34,32 @@ const TYPICAL_RECORD_BYTES: u64 = 256;
 /// How many syncs of one journal file may run at once: each has a descriptor of its own
 /// ([`PendingSync::sync_on`]).
 pub const SYNC_LANES: usize = 2;
+
+/// The length of a line of the reserve.
+const BLANK_LINE: usize = 64;
+
+/// The reserve's text, one block of it: lines that are a `#` and spaces, so a comment to
+/// every reader of the format. Plain spaces would not do: ISC dhcpd refuses a file with
+/// a run of 1,500 blank characters. Byte `n` of the file, in a reserve, is byte
+/// `n % BLANK_LINE` of a line, so that what records leave of a line is spaces and a line
+/// break.
+static BLANKS: [u8; 64 << 10] = blank_block();
+
+const fn blank_block() -> [u8; 64 << 10] {
+    let mut block = [b' '; 64 << 10];
+    let mut at = 0;
+    while at < block.len() {
+        block[at] = b'#';
+        block[at + BLANK_LINE - 1] = b'\n';
+        at += BLANK_LINE;
+    }
+    block
+}
+
+/// True for the bytes a reserve is made of.
+fn is_blank(byte: u8) -> bool {
+    matches!(byte, b' ' | b'#' | b'\n')
+}
 
 /// How much formatted text a compaction gathers before each write.
 const COMPACTION_WRITE_BYTES: usize = 1 << 20;
@@ -97,8 +124,12 @@ pub struct Journal {
     path: PathBuf,
     /// The file appends go to, shared with the syncs pending on it.
     target: Arc<Target>,
-    /// Bytes in the file.
+    /// Bytes of records in the file: where the next append goes.
     len: u64,
+    /// Bytes in the file: the records and the blank reserve after them.
+    prepared: u64,
+    /// How much blank space to keep written ahead of the records; 0 for none.
+    reserve: u64,
     /// Records read or written, and their bytes, for the mean record length.
     records: u64,
     record_bytes: u64,
@@ -149,7 +180,12 @@ impl Journal {
     /// the rename) is ignored, and replaced by the next compaction.
     pub fn open(path: impl Into<PathBuf>) -> Result<Journal, StoreError> {
         let path = path.into();
-        let created = match OpenOptions::new().append(true).create_new(true).open(&path) {
+        let created = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(file) => Some(file),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => None,
             Err(e) => return Err(StoreError::new(&path, "create", e)),
@@ -161,7 +197,7 @@ impl Journal {
             }
             None => OpenOptions::new()
                 .read(true)
-                .append(true)
+                .write(true)
                 .open(&path)
                 .map_err(|e| StoreError::new(&path, "open", e))?,
         };
@@ -170,6 +206,8 @@ impl Journal {
             target: Target::new(file, lanes, &path),
             path,
             len: 0,
+            prepared: 0,
+            reserve: 0,
             records: 0,
             record_bytes: 0,
             torn_tail: false,
@@ -177,8 +215,11 @@ impl Journal {
             compaction: None,
             next_compaction: 0,
         };
-        journal.len = journal.file_len()?;
-        journal.torn_tail = journal.last_byte()?.is_some_and(|b| b != b'\n');
+        journal.prepared = journal.file_len()?;
+        let (len, last) = blank_tail(&journal.target.file, journal.prepared)
+            .map_err(|e| StoreError::new(&journal.path, "read", e))?;
+        journal.len = len;
+        journal.torn_tail = last.is_some_and(|b| b != b'\n');
         Ok(journal)
     }
 
@@ -192,14 +233,59 @@ impl Journal {
         &self.path
     }
 
-    /// The journal's size in bytes.
+    /// The size of the journal's records in bytes (its blank reserve not counted).
     pub fn len(&self) -> u64 {
         self.len
     }
 
-    /// True when the journal holds no bytes.
+    /// True when the journal holds no records, nor even a header.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Keeps `bytes` of blank space written ahead of the records from now on (0, the
+    /// default, for none); each compaction writes one after the new file's records too.
+    ///
+    /// An append then overwrites blocks the file already has, and a data sync need not
+    /// commit a new file size or newly allocated blocks to the file system's own journal:
+    /// on ext4 that makes `fdatasync` about twice as fast, and rids it of most of its slow
+    /// outliers. The reserve is topped up by one write whenever less than half of it is
+    /// left, and costs its size in disk space.
+    ///
+    /// The reserve is comment lines (a `#` and spaces), which ISC dhcpd and every other
+    /// reader of the format skip: after a crash the file ends in them and stays readable,
+    /// and [`Journal::open`] starts appending where the records end.
+    /// [`Journal::trim_reserve`] removes the reserve, for a clean stop.
+    pub fn set_reserve(&mut self, bytes: u64) {
+        self.reserve = bytes;
+    }
+
+    /// Cuts the blank reserve off the end of the file, leaving only the records; the next
+    /// append writes a new one if a reserve is set. On an error the file is as it was, or
+    /// shorter, with its records whole.
+    pub fn trim_reserve(&mut self) -> Result<(), StoreError> {
+        if self.prepared > self.len {
+            self.target
+                .file
+                .set_len(self.len)
+                .map_err(|e| StoreError::new(&self.path, "trim the reserve", e))?;
+            self.prepared = self.len;
+        }
+        Ok(())
+    }
+
+    /// Writes blanks ahead of the records when less than half of the reserve is left. A
+    /// failure leaves the reserve shorter, which only slows the syncs.
+    fn top_up_reserve(&mut self) {
+        if self.prepared.saturating_sub(self.len) >= self.reserve / 2 {
+            return;
+        }
+        let end = self.len.saturating_add(self.reserve);
+        if write_blanks(&self.target.file, self.prepared, end).is_ok() {
+            self.prepared = end;
+        } else if let Ok(size) = self.file_len() {
+            self.prepared = size.max(self.len);
+        }
     }
 
     /// The path of the backup compaction keeps: `NAME~`.
@@ -236,6 +322,7 @@ impl Journal {
 
     /// Appends the records of a batch (offers skipped) with one write, without syncing, and
     /// returns the sync that makes them durable; `None` when there was nothing to write.
+    /// The records go where the last ones end, over the reserve if there is one.
     ///
     /// The records are in the file, visible to any reader, when this returns, but not
     /// durable: none of them may be acknowledged to a client before [`PendingSync::sync`]
@@ -255,11 +342,12 @@ impl Journal {
             self.buffer = text;
             return Ok(None);
         }
-        // Until the write succeeds, the file may end in a partial record.
+        // Until the write succeeds, the file may end in a partial record. The next append
+        // then writes over it, after a line break.
         self.torn_tail = true;
-        if let Err(e) = (&self.target.file).write_all(&text) {
-            if let Ok(len) = self.file_len() {
-                self.len = len;
+        if let Err(e) = self.target.file.write_all_at(&text, self.len) {
+            if let Ok(size) = self.file_len() {
+                self.prepared = size.max(self.len);
             }
             self.buffer = text;
             return Err(StoreError::new(&self.path, "append", e));
@@ -267,6 +355,10 @@ impl Journal {
         self.torn_tail = false;
         let bytes = u64::try_from(text.len()).unwrap_or(u64::MAX);
         self.len = self.len.saturating_add(bytes);
+        self.prepared = self.prepared.max(self.len);
+        if self.reserve > 0 {
+            self.top_up_reserve();
+        }
         self.note_records(as_u64(count), bytes);
         if let Some(pending) = &mut self.compaction {
             pending.appended.extend_from_slice(&text);
@@ -309,6 +401,7 @@ impl Journal {
             id,
             temporary: self.temporary_path(),
             live: Snapshot::Whole(live),
+            reserve: self.reserve,
         })
     }
 
@@ -382,8 +475,9 @@ impl Journal {
         let caught_up = if pending.appended.is_empty() {
             Ok(())
         } else {
-            (&compacted.file)
-                .write_all(&pending.appended)
+            compacted
+                .file
+                .write_all_at(&pending.appended, compacted.len)
                 .and_then(|()| compacted.file.sync_data())
         };
         // The new file's sync descriptors are opened through its temporary name, which only
@@ -409,6 +503,7 @@ impl Journal {
         let appended = u64::try_from(pending.appended.len()).unwrap_or(u64::MAX);
         self.target = Target::new(compacted.file, lanes, &self.path);
         self.len = compacted.len.saturating_add(appended);
+        self.prepared = compacted.prepared.max(self.len);
         self.torn_tail = false;
         self.records = 0;
         self.record_bytes = 0;
@@ -446,19 +541,6 @@ impl Journal {
             .map_err(|e| StoreError::new(&self.path, "read metadata", e))
     }
 
-    fn last_byte(&self) -> Result<Option<u8>, StoreError> {
-        if self.len == 0 {
-            return Ok(None);
-        }
-        let mut file =
-            File::open(&self.path).map_err(|e| StoreError::new(&self.path, "open", e))?;
-        let mut byte = [0u8];
-        file.seek(SeekFrom::End(-1))
-            .and_then(|_| file.read_exact(&mut byte))
-            .map_err(|e| StoreError::new(&self.path, "read", e))?;
-        Ok(Some(byte[0]))
-    }
-
     fn note_records(&mut self, count: u64, bytes: u64) {
         self.records = self.records.saturating_add(count);
         self.record_bytes = self.record_bytes.saturating_add(bytes);
@@ -474,7 +556,8 @@ impl LeaseStore for Journal {
         }
         self.records = 0;
         self.record_bytes = 0;
-        self.note_records(as_u64(loaded.records), len);
+        // The blank reserve at the end is no record's bytes.
+        self.note_records(as_u64(loaded.records), len.min(self.len));
         Ok(loaded)
     }
 
@@ -567,6 +650,8 @@ pub struct CompactionJob {
     id: u64,
     temporary: PathBuf,
     live: Snapshot,
+    /// Blank space to write after the records.
+    reserve: u64,
 }
 
 /// The live leases a compaction writes.
@@ -622,7 +707,8 @@ impl CompactionJob {
         let temporary = self.temporary;
         remove_if_present(&temporary);
         let file = OpenOptions::new()
-            .append(true)
+            .read(true)
+            .write(true)
             .create_new(true)
             .open(&temporary)
             .map_err(|e| StoreError::new(&temporary, "create", e))?;
@@ -630,10 +716,16 @@ impl CompactionJob {
             Snapshot::Whole(live) => write_records(&file, std::iter::once(Ok(live))),
             Snapshot::Fed(pieces) => write_records(&file, FedPieces(pieces)),
         };
+        let reserve = self.reserve;
         let written = written
-            .and_then(|counts| file.sync_all().map(|()| counts))
+            .and_then(|(len, records, record_bytes)| {
+                let prepared = len.saturating_add(reserve);
+                write_blanks(&file, len, prepared)?;
+                file.sync_all()?;
+                Ok((len, prepared, records, record_bytes))
+            })
             .map_err(|e| StoreError::new(&temporary, "write", e));
-        let (len, records, record_bytes) = match written {
+        let (len, prepared, records, record_bytes) = match written {
             Ok(counts) => counts,
             Err(e) => {
                 drop(file);
@@ -646,6 +738,7 @@ impl CompactionJob {
             file,
             temporary,
             len,
+            prepared,
             records,
             record_bytes,
         })
@@ -701,11 +794,13 @@ fn write_records(
 #[derive(Debug)]
 pub struct Compacted {
     id: u64,
-    /// `NAME.tmp`, open for appending.
+    /// `NAME.tmp`, open for writing.
     file: File,
     temporary: PathBuf,
-    /// Bytes in the file, records in it, and the records' bytes.
+    /// Bytes of records in the file, bytes with the reserve, records, and the records'
+    /// bytes (the header not counted).
     len: u64,
+    prepared: u64,
     records: u64,
     record_bytes: u64,
 }
@@ -716,7 +811,7 @@ impl Compacted {
         self.records
     }
 
-    /// The size of the file written, in bytes.
+    /// The size of the records written (with the header), in bytes.
     pub fn len(&self) -> u64 {
         self.len
     }
@@ -734,6 +829,45 @@ fn as_u64(n: usize) -> u64 {
 /// Removes a file, if there is one; other failures are left for the next step to report.
 fn remove_if_present(path: &Path) {
     let _ = fs::remove_file(path);
+}
+
+/// Fills `[from, to)` of `file` with blanks.
+fn write_blanks(file: &File, from: u64, to: u64) -> io::Result<()> {
+    let mut at = from;
+    while at < to {
+        let phase = usize::try_from(at % as_u64(BLANK_LINE)).unwrap_or(0);
+        let block = &BLANKS[phase..];
+        let n = usize::try_from(to - at).map_or(block.len(), |n| n.min(block.len()));
+        file.write_all_at(&block[..n], at)?;
+        at += as_u64(n);
+    }
+    Ok(())
+}
+
+/// Where the records of a file of `size` bytes end, before any blank reserve (with the line
+/// break that ends the last of them), and their last byte.
+fn blank_tail(file: &File, size: u64) -> io::Result<(u64, Option<u8>)> {
+    let mut block = vec![0u8; 64 << 10];
+    let mut end = size;
+    while end > 0 {
+        let start = end.saturating_sub(as_u64(block.len()));
+        let piece = &mut block[..usize::try_from(end - start).unwrap_or(0)];
+        file.read_exact_at(piece, start)?;
+        let Some(i) = piece.iter().rposition(|&b| !is_blank(b)) else {
+            end = start;
+            continue;
+        };
+        let records_end = start + as_u64(i) + 1;
+        let mut next = [0u8];
+        if records_end < size {
+            file.read_exact_at(&mut next, records_end)?;
+            if next[0] == b'\n' {
+                return Ok((records_end + 1, Some(b'\n')));
+            }
+        }
+        return Ok((records_end, Some(piece[i])));
+    }
+    Ok((0, None))
 }
 
 /// Opens a journal file's descriptors for concurrent syncs, read-only: a data sync needs no

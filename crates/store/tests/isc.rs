@@ -96,10 +96,12 @@ fn leases(now: u64) -> Vec<Lease> {
 }
 
 /// Writes the leases through a journal: two commits and a compaction, so that the file has
-/// the header, repeated records and appended ones.
-fn journal_file(dir: &Path, now: u64) -> std::path::PathBuf {
+/// the header, repeated records and appended ones; with a `reserve`, the file ends in the
+/// blank space a journal keeps ahead of its records, as a crash leaves it.
+fn journal_file(dir: &Path, now: u64, reserve: u64) -> std::path::PathBuf {
     let all = leases(now);
     let mut journal = Journal::in_directory(dir).unwrap();
+    journal.set_reserve(reserve);
     journal.commit(&all[..3]).unwrap();
     journal.compact(&mut all[..3].iter()).unwrap();
     journal.commit(&all[2..]).unwrap();
@@ -111,8 +113,17 @@ fn isc_dhcpd_reads_the_journal_back() {
     if !on_path("dhcpd") {
         return;
     }
+    for reserve in [0, 20_000] {
+        isc_dhcpd_reads(reserve);
+    }
+}
+
+fn isc_dhcpd_reads(reserve: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let leases = journal_file(dir.path(), now());
+    let leases = journal_file(dir.path(), now(), reserve);
+    if reserve > 0 {
+        assert!(std::fs::metadata(&leases).unwrap().len() > reserve / 2);
+    }
     let conf = dir.path().join("dhcpd.conf");
     std::fs::write(
         &conf,
@@ -142,8 +153,14 @@ fn dhcp_lease_list_lists_the_active_leases() {
     if !on_path("dhcp-lease-list") || !on_path("perl") {
         return;
     }
+    for reserve in [0, 20_000] {
+        dhcp_lease_list_lists(reserve);
+    }
+}
+
+fn dhcp_lease_list_lists(reserve: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let leases = journal_file(dir.path(), now());
+    let leases = journal_file(dir.path(), now(), reserve);
     let output = Command::new("dhcp-lease-list")
         .arg("--parsable")
         .arg("--lease")

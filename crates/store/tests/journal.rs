@@ -4,7 +4,7 @@ use std::fs;
 use std::net::Ipv4Addr;
 
 use charrua_server::leases::{Lease, LeaseState};
-use charrua_store::{Journal, LeaseStore, read};
+use charrua_store::{Journal, LeaseStore, read, read_bytes};
 use charrua_wire::{HardwareAddress, HardwareType, Text};
 
 fn lease(last: u8, state: LeaseState, starts: u64) -> Lease {
@@ -465,4 +465,135 @@ fn a_snapshot_feed_dropped_before_its_end_fails_the_compaction() {
     assert!(!journal.is_compacting());
     assert_eq!(fs::read(journal.path()).unwrap(), before);
     assert_eq!(journal.load().unwrap().leases, live);
+}
+
+/// Runs the same appends and compactions through a journal with the given reserve; returns
+/// the journal, open.
+fn history_with_reserve(dir: &std::path::Path, reserve: u64) -> Journal {
+    let mut journal = Journal::in_directory(dir).unwrap();
+    journal.set_reserve(reserve);
+    for round in 0..30u64 {
+        let batch: Vec<_> = (1..=20)
+            .map(|n| lease(n, LeaseState::Active, 100 + round))
+            .collect();
+        journal.commit(&batch).unwrap();
+        if round == 10 {
+            journal.compact(&mut batch.iter()).unwrap();
+        }
+        if round == 20 {
+            let (job, feed) = journal.begin_compaction_in_pieces().unwrap();
+            feed.add(batch.clone());
+            feed.finish();
+            let worker = std::thread::spawn(move || job.run());
+            journal
+                .commit(&[lease(21, LeaseState::Active, 200)])
+                .unwrap();
+            journal.finish_compaction(worker.join().unwrap()).unwrap();
+        }
+    }
+    journal
+}
+
+#[test]
+fn a_reserve_stays_ahead_of_the_records_and_trims_to_the_same_file() {
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = history_with_reserve(plain_dir.path(), 0);
+    let expected = fs::read(plain.path()).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = history_with_reserve(dir.path(), 8192);
+    assert_eq!(journal.len(), plain.len());
+    let bytes = fs::read(journal.path()).unwrap();
+    let blanks = bytes.len() - expected.len();
+    assert!(
+        (4096..=8192 + 64).contains(&blanks),
+        "{blanks} bytes of reserve"
+    );
+    assert_eq!(&bytes[..expected.len()], &expected[..]);
+    assert!(
+        bytes[expected.len()..]
+            .iter()
+            .all(|&b| b" #\n".contains(&b))
+    );
+    // ISC dhcpd gives up on a run of 1,500 blank characters: the reserve is comments.
+    let longest_blank_run = bytes
+        .split(|b| !b.is_ascii_whitespace())
+        .map(<[u8]>::len)
+        .max();
+    assert!(longest_blank_run < Some(100), "{longest_blank_run:?}");
+    // Read as it is, the reserve is nothing but blank space.
+    let loaded = read_bytes(&bytes);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.leases, read_bytes(&expected).leases);
+    // The backup a compaction keeps is readable too.
+    let backup = read_bytes(&fs::read(journal.backup_path()).unwrap());
+    assert!(backup.problems.is_empty(), "{:?}", backup.problems);
+
+    journal.trim_reserve().unwrap();
+    assert_eq!(fs::read(journal.path()).unwrap(), expected);
+}
+
+#[test]
+fn reopening_after_a_crash_appends_where_the_records_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dhcpd.leases");
+    {
+        let mut journal = Journal::open(&path).unwrap();
+        journal.set_reserve(100_000);
+        journal.commit(&[lease(1, LeaseState::Active, 10)]).unwrap();
+        // Dropped without trimming, as a crash leaves it.
+    }
+    let size = fs::metadata(&path).unwrap().len();
+    let mut journal = Journal::open(&path).unwrap();
+    assert!(
+        journal.len() < 1000 && size > 50_000,
+        "{} of {size}",
+        journal.len()
+    );
+    journal.commit(&[lease(2, LeaseState::Active, 20)]).unwrap();
+    // No reserve set this time: the old one is written over, and stays after the records.
+    assert_eq!(fs::metadata(&path).unwrap().len(), size);
+    let loaded = journal.load().unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(
+        loaded.leases,
+        [
+            lease(1, LeaseState::Active, 10),
+            lease(2, LeaseState::Active, 20)
+        ]
+    );
+    journal.trim_reserve().unwrap();
+    assert_eq!(journal.len(), fs::metadata(&path).unwrap().len());
+    assert_eq!(fs::read(&path).unwrap().last(), Some(&b'\n'));
+}
+
+#[test]
+fn a_record_torn_inside_the_reserve_is_skipped_and_written_past() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dhcpd.leases");
+    let end = {
+        let mut journal = Journal::open(&path).unwrap();
+        journal.set_reserve(10_000);
+        journal.commit(&[lease(1, LeaseState::Active, 10)]).unwrap();
+        journal.len()
+    };
+    // A write cut short by the crash: the start of a record over the blanks.
+    let mut bytes = fs::read(&path).unwrap();
+    let torn = b"lease 192.0.2.9 {\n  starts 4 2026/12/03";
+    let at = usize::try_from(end).unwrap();
+    bytes[at..at + torn.len()].copy_from_slice(torn);
+    fs::write(&path, &bytes).unwrap();
+
+    let mut journal = Journal::open(&path).unwrap();
+    assert_eq!(journal.len(), end + torn.len() as u64);
+    journal.commit(&[lease(2, LeaseState::Active, 20)]).unwrap();
+    let loaded = journal.load().unwrap();
+    assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+    assert_eq!(
+        loaded.leases,
+        [
+            lease(1, LeaseState::Active, 10),
+            lease(2, LeaseState::Active, 20)
+        ]
+    );
 }
