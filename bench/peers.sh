@@ -489,18 +489,19 @@ run_generator() {
                     if (acks == "") acks = 0
                     # perfdhcp gives no percentiles: p50 holds the mean of
                     # DISCOVER-OFFER + REQUEST-ACK, max the sum of the maxima.
-                    printf "%d %d %d - - - %d\n", sent, acks,
+                    printf "%d %d %d - - - %d - -\n", sent, acks,
                         (avg["do"] + avg["ra"]) * 1000, (mx["do"] + mx["ra"]) * 1000
                 }' "$out.raw" > "$out"
             ;;
         charrua)
-            python3 - "$out.raw" > "$out" <<'EOF' || echo "0 0 - - - - -" > "$out"
+            python3 - "$out.raw" > "$out" <<'EOF' || echo "0 0 - - - - - - -" > "$out"
 import json, sys
 text = open(sys.argv[1]).read().strip().splitlines()
 j = json.loads(text[-1])
 l = j["latency_us"]
 print(j["sent"]["discover"], j["received"]["ack"],
-      l["p50"], l["p90"], l["p99"], l["p99_9"], l["max"])
+      l["p50"], l["p90"], l["p99"], l["p99_9"], l["max"],
+      j["offer_latency_us"]["p99"], j["ack_latency_us"]["p99"])
 EOF
             ;;
     esac
@@ -509,7 +510,7 @@ EOF
 # ---------------------------------------------------------------------------
 # One step: a fresh server, one generator run.  Appends a line to STEPS:
 # server gen kind rate seconds sent acks fail% acks/s server_cpu_s hwm_kb
-# gen_cpu_s p50 p90 p99 p999 max
+# gen_cpu_s p50 p90 p99 p999 max offer_p99 ack_p99
 # ---------------------------------------------------------------------------
 
 STEPS=""
@@ -547,17 +548,17 @@ step() {
     hwm=$(vm_hwm_kb "$SERVER_PID")
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then warn "$server died during the step"; fi
     stop_server
-    local sent acks p50 p90 p99 p999 max
-    read -r sent acks p50 p90 p99 p999 max < "$out"
+    local sent acks p50 p90 p99 p999 max offer99 ack99
+    read -r sent acks p50 p90 p99 p999 max offer99 ack99 < "$out"
     awk -v s="$server" -v g="$gen" -v k="$kind" -v r="$rate" -v n="$n" -v sent="$sent" \
         -v acks="$acks" -v t="$((t1 - t0))" -v gt="$((g1 - g0))" -v tck="$CLK_TCK" \
         -v hwm="${hwm:-0}" -v p50="$p50" -v p90="$p90" -v p99="$p99" -v p999="$p999" \
-        -v mx="$max" 'BEGIN {
+        -v mx="$max" -v o99="${offer99:--}" -v a99="${ack99:--}" 'BEGIN {
             secs = n / r
             fail = sent > 0 ? 100 * (sent - acks) / sent : 100
-            printf "%s %s %s %d %.3f %d %d %.3f %.1f %.3f %d %.3f %s %s %s %s %s\n",
+            printf "%s %s %s %d %.3f %d %d %.3f %.1f %.3f %d %.3f %s %s %s %s %s %s %s\n",
                 s, g, k, r, secs, sent, acks, fail, acks / secs, t / tck, hwm,
-                gt / tck, p50, p90, p99, p999, mx
+                gt / tck, p50, p90, p99, p999, mx, o99, a99
         }' >> "$STEPS"
     read -r _ _ _ _ _ _ _ STEP_FAIL STEP_ACH _ < <(tail -n 1 "$STEPS")
 }
@@ -644,6 +645,8 @@ report() {
         $3 == "half" {
             s = $1
             half[s] = sprintf("%d/s: %s / %s / %s / %s / %s", $4, ms($13), ms($14), ms($15), ms($16), ms($17))
+            if ($18 != "-" && $18 != "")
+                half[s] = half[s] sprintf(" (p99 DISCOVER-OFFER %s, REQUEST-ACK %s)", ms($18), ms($19))
             if ($8 <= limit && $7 > 0) {
                 halfcpu[s] = sprintf("%.3f (at %d/s)", 1000 * $10 / $7, $4)
                 halfcpuv[s] = 1000 * $10 / $7
