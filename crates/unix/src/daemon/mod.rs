@@ -4,7 +4,7 @@
 //! drop, signal handlers, lease journal, then the event loop. The loop drains the sockets in
 //! batches and runs the pure [`charrua_server::input`] on each request. Replies that promise
 //! nothing durable (offers, NAKs) leave at once; the batch's lease records are appended to
-//! the journal, and the replies that promise them go to the [`syncer`] thread, which sends
+//! the journal, and the replies that promise them go to the [`syncer`] threads, which send
 //! them once a sync has made the records durable. Compaction of the journal also runs on a
 //! thread of its own, so the loop waits neither for the disk nor for a rewrite.
 
