@@ -34,16 +34,16 @@ fn main() {
     for round in 1..=ROUNDS {
         for reserve in [0, RESERVE] {
             let micros = run(&directory, syncs, per_batch, reserve);
-            let at = |f: f64| micros[((micros.len() - 1) as f64 * f) as usize];
+            let at = |per_mille: usize| micros[(micros.len() - 1) * per_mille / 1000];
             println!(
                 "round {round}, reserve {:>6} B: p50 {:>5} µs, p90 {:>5}, p99 {:>5}, \
                  p99.9 {:>5}, max {:>6}",
                 reserve,
-                at(0.5),
-                at(0.9),
-                at(0.99),
-                at(0.999),
-                at(1.0)
+                at(500),
+                at(900),
+                at(990),
+                at(999),
+                at(1000)
             );
         }
     }
