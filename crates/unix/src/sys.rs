@@ -728,6 +728,39 @@ impl FrameBatch {
 pub(crate) const MAX_SEGMENTS: usize = 64;
 
 impl Mmsg {
+    /// The end of the longest run of slots from `start` (before `end`) that
+    /// [`Mmsg::send_segmented`] takes in one send, and where they go: slots to one
+    /// destination, all as long as the first but the last, which may be shorter, at most
+    /// [`MAX_SEGMENTS`]. A run of one slot is any slot.
+    pub(crate) fn segment_run(&self, start: usize, end: usize) -> (usize, std::net::SocketAddrV4) {
+        let end = end.min(self.buffers.len()).min(start + MAX_SEGMENTS);
+        let to = self.addresses.get(start).copied();
+        let destination = to.map_or(std::net::SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0), |a| {
+            std::net::SocketAddrV4::new(
+                Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
+                u16::from_be(a.sin_port),
+            )
+        });
+        let Some(first) = to else {
+            return (start, destination);
+        };
+        let segment = self.lens[start];
+        let mut i = start + 1;
+        while i < end {
+            let a = &self.addresses[i];
+            let same = a.sin_addr.s_addr == first.sin_addr.s_addr && a.sin_port == first.sin_port;
+            if !same || self.lens[i] > segment {
+                break;
+            }
+            i += 1;
+            if self.lens[i - 1] < segment {
+                // A shorter one can only be the last.
+                break;
+            }
+        }
+        (i, destination)
+    }
+
     /// Sends slots `start..end` to `to` with one `sendmsg` as one UDP segmentation offload
     /// send (`UDP_SEGMENT`, Linux 4.18): the kernel carries them as one buffer as far as it
     /// can, then splits it into datagrams as long as the first slot. Every slot but the last
@@ -810,6 +843,31 @@ mod tests {
                 .any(|a| a.address == Ipv4Addr::LOCALHOST)
         );
         assert!(lo.index > 0);
+    }
+
+    #[test]
+    fn a_segment_run_ends_at_another_destination_a_longer_slot_or_after_a_shorter_one() {
+        use std::net::SocketAddrV4;
+        let a = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1000);
+        let b = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1001);
+        let mut out = Mmsg::new(8);
+        let slots = [
+            (a, 300),
+            (a, 300),
+            (a, 100),
+            (a, 300),
+            (b, 300),
+            (a, 10),
+            (a, 20),
+        ];
+        for (i, &(to, len)) in slots.iter().enumerate() {
+            out.set(i, len, to);
+        }
+        assert_eq!(out.segment_run(0, 7), (3, a));
+        assert_eq!(out.segment_run(3, 7), (4, a));
+        assert_eq!(out.segment_run(4, 7), (5, b));
+        assert_eq!(out.segment_run(5, 7), (6, a));
+        assert_eq!(out.segment_run(0, 2), (2, a));
     }
 
     #[test]

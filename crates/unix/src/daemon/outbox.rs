@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 
 use charrua_wire::EmitError;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::sys::{self, FrameBatch, Mmsg, PacketSocket};
 
@@ -84,6 +84,8 @@ pub(crate) struct Sender {
     links: Vec<(String, Arc<PacketSocket>)>,
     batch: Mmsg,
     frames: FrameBatch,
+    /// False once the UDP socket's path has refused a segmented send.
+    segmenting: bool,
 }
 
 /// How sending went.
@@ -107,6 +109,7 @@ impl Sender {
             links,
             batch: Mmsg::new(BATCH),
             frames: FrameBatch::new(BATCH),
+            segmenting: true,
         }
     }
 
@@ -165,7 +168,9 @@ impl Sender {
     }
 
     /// Sends the first `count` datagrams of the batch, waiting briefly when the socket
-    /// buffer is full.
+    /// buffer is full. Replies to one relay agent are often all of one length: each run of
+    /// those leaves as one segmented send (`UDP_SEGMENT`), which the kernel carries as one
+    /// buffer down its stack; the rest leave together with `sendmmsg`.
     fn flush(&mut self, count: usize, result: &mut Sent) {
         if count == 0 {
             return;
@@ -175,11 +180,41 @@ impl Sender {
             return;
         };
         let batch = &mut self.batch;
-        let sent = send_all(socket.as_raw_fd(), count, "UDP", |from| {
-            batch.send(socket, from, count)
-        });
-        result.sent += sent;
-        result.failed += count - sent;
+        let mut start = 0;
+        while start < count {
+            let (run_end, to) = batch.segment_run(start, count);
+            if self.segmenting && run_end - start > 1 {
+                match batch.send_segmented(socket, start, run_end, to) {
+                    Ok(n) if n > 0 => {
+                        result.sent += n;
+                        start = run_end;
+                        continue;
+                    }
+                    // A full buffer: the run goes the plain way, which waits for room.
+                    Ok(_) => {}
+                    Err(e) => {
+                        debug!("segmented sends refused on UDP ({e}); sending one by one");
+                        self.segmenting = false;
+                    }
+                }
+            }
+            // The plain way: this run, and the single replies after it.
+            let mut end = if self.segmenting { run_end } else { count };
+            while end < count {
+                let (next_end, _) = batch.segment_run(end, count);
+                if next_end - end > 1 {
+                    break;
+                }
+                end = next_end;
+            }
+            let plain = end - start;
+            let sent = send_all(socket.as_raw_fd(), plain, "UDP", |from| {
+                batch.send(socket, start + from, end)
+            });
+            result.sent += sent;
+            result.failed += plain - sent;
+            start = end;
+        }
     }
 }
 
@@ -284,6 +319,63 @@ mod tests {
         for i in 0..count {
             let n = receiver.recv(&mut buf).unwrap();
             assert_eq!(&buf[..n], &u16::try_from(i).unwrap().to_be_bytes());
+        }
+    }
+
+    #[test]
+    fn sends_runs_of_one_length_to_one_relay_whole_and_in_order() {
+        let receivers: Vec<UdpSocket> = (0..2)
+            .map(|_| {
+                let r = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+                r.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                    .unwrap();
+                r
+            })
+            .collect();
+        let address = |r: &UdpSocket| match r.local_addr().unwrap() {
+            std::net::SocketAddr::V4(a) => a,
+            std::net::SocketAddr::V6(_) => panic!("IPv4 socket with an IPv6 address"),
+        };
+        let (a, b) = (address(&receivers[0]), address(&receivers[1]));
+        // Runs that segment (70 of one length to `a`, crossing a batch's end; a shorter one
+        // closing a run), replies that break runs (another relay, a longer reply), and
+        // singles.
+        let mut plan: Vec<(SocketAddrV4, usize)> = vec![(a, 300); 70];
+        plan.extend([(a, 120), (a, 300), (b, 300), (b, 300), (a, 400), (a, 300)]);
+        plan.extend([(b, 50), (a, 50), (b, 50), (b, 60), (b, 60)]);
+        let mut replies = Replies::default();
+        for (n, &(to, len)) in plan.iter().enumerate() {
+            let tag = u16::try_from(n).unwrap().to_be_bytes();
+            replies
+                .push(Target::Datagram(to), len, |buf| {
+                    buf[..2].copy_from_slice(&tag);
+                    Ok(len)
+                })
+                .unwrap();
+        }
+        let server = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let mut sender = Sender::new(Some(server), Vec::new());
+        let result = sender.send([&replies]);
+        assert_eq!(
+            result,
+            Sent {
+                sent: plan.len(),
+                failed: 0
+            }
+        );
+        // Loopback takes segmented sends (Linux 4.18 and later).
+        assert!(sender.segmenting);
+        let mut buf = [0u8; 2048];
+        for (receiver, to) in receivers.iter().zip([a, b]) {
+            for (n, &(_, len)) in plan.iter().enumerate().filter(|(_, p)| p.0 == to) {
+                let got = receiver.recv(&mut buf).unwrap();
+                assert_eq!(got, len, "reply {n}");
+                assert_eq!(
+                    buf[..2],
+                    u16::try_from(n).unwrap().to_be_bytes(),
+                    "reply {n}"
+                );
+            }
         }
     }
 
