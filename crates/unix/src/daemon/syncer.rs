@@ -571,6 +571,24 @@ mod tests {
         state.admit(plain(generation, nowhere(), tag), seq);
     }
 
+    /// Ends a sync as `result` says (its own sync on a lane, or a failure), and takes what
+    /// that released: the tags of the replies to send, and the report.
+    fn settle(state: &mut State, job: Unsynced, lane: Option<usize>) -> (Vec<u8>, Report) {
+        let result = match lane {
+            Some(lane) => job.pending.sync_on(lane),
+            None => failure(),
+        };
+        let report = state.synced(job.generation, job.seq, result);
+        release(state, report)
+    }
+
+    /// Takes what is released with no further sync.
+    fn release(state: &mut State, mut report: Report) -> (Vec<u8>, Report) {
+        let mut ready = Vec::new();
+        state.release(&mut ready, &mut report);
+        (tags(&ready), report)
+    }
+
     #[test]
     fn one_sync_covers_every_append_of_its_generation_before_it() {
         let dir = directory("newest");
@@ -582,22 +600,16 @@ mod tests {
         admit_plain(&mut state, 7, 4);
         let job = state.next_sync().unwrap();
         assert_eq!((job.generation, job.seq), (7, 2));
-        assert!(
-            state.next_sync().is_none(),
-            "older appends need no sync of their own"
-        );
-        let (mut ready, mut report) = (Vec::new(), Report::default());
-        state.release(&mut ready, &mut report);
-        assert!(ready.is_empty(), "nothing is durable before the sync");
-        report = state.synced(job.generation, job.seq, job.pending.sync_on(0));
-        state.release(&mut ready, &mut report);
-        assert_eq!(tags(&ready), [1, 2, 3, 4]);
+        let older = state.next_sync();
+        assert!(older.is_none(), "older appends need no sync of their own");
+        let (sent, _) = release(&mut state, Report::default());
+        assert!(sent.is_empty(), "nothing is durable before the sync");
+        let (sent, report) = settle(&mut state, job, Some(0));
+        assert_eq!(sent, [1, 2, 3, 4]);
         assert_eq!(report.unsynced, 0);
         // A later ticket with no records of its own leaves at once.
         admit_plain(&mut state, 7, 5);
-        ready.clear();
-        state.release(&mut ready, &mut report);
-        assert_eq!(tags(&ready), [5]);
+        assert_eq!(release(&mut state, Report::default()).0, [5]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -615,19 +627,10 @@ mod tests {
         let third = state.next_sync().unwrap();
 
         // The second sync returns first: it covers the first append too, not the third.
-        let mut ready = Vec::new();
-        let result = second.pending.sync_on(1);
-        let mut report = state.synced(second.generation, second.seq, result);
-        state.release(&mut ready, &mut report);
-        assert_eq!(tags(&ready), [1, 2, 3]);
+        assert_eq!(settle(&mut state, second, Some(1)).0, [1, 2, 3]);
         // The first then adds nothing.
-        ready.clear();
-        report = state.synced(first.generation, first.seq, first.pending.sync_on(0));
-        state.release(&mut ready, &mut report);
-        assert!(ready.is_empty());
-        report = state.synced(third.generation, third.seq, third.pending.sync_on(0));
-        state.release(&mut ready, &mut report);
-        assert_eq!(tags(&ready), [4]);
+        assert!(settle(&mut state, first, Some(0)).0.is_empty());
+        assert_eq!(settle(&mut state, third, Some(0)).0, [4]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -644,33 +647,27 @@ mod tests {
         // generation synced everything before it.
         admit_plain(&mut state, 4, 3);
 
-        let mut ready = Vec::new();
-        let mut report = state.synced(first.generation, first.seq, failure());
+        let (sent, report) = settle(&mut state, first, None);
         assert!(matches!(report.failure, Some((3, _))));
-        state.release(&mut ready, &mut report);
+        let refused = report.unsynced;
         assert_eq!(
-            report.unsynced, 2,
+            refused, 2,
             "both tickets of the broken generation are refused"
         );
-        assert_eq!(tags(&ready), [3]);
+        assert_eq!(sent, [3]);
         // The second sync's success comes too late to count.
-        report = state.synced(second.generation, second.seq, second.pending.sync_on(1));
-        assert!(report.failure.is_none());
+        let (sent, report) = settle(&mut state, second, Some(1));
+        assert!(sent.is_empty() && report.failure.is_none());
         admit_append(&mut state, &mut journal, 3, 5);
-        assert!(
-            state.next_sync().is_none(),
-            "a broken generation is not synced again"
-        );
-        ready.clear();
-        state.release(&mut ready, &mut report);
-        assert!(ready.is_empty());
+        let again = state.next_sync();
+        assert!(again.is_none(), "a broken generation is not synced again");
+        let (sent, report) = release(&mut state, Report::default());
+        assert!(sent.is_empty());
         assert_eq!(report.unsynced, 1);
         // The next generation goes on.
         admit_append(&mut state, &mut journal, 5, 6);
         let next = state.next_sync().unwrap();
-        report = state.synced(next.generation, next.seq, next.pending.sync_on(0));
-        state.release(&mut ready, &mut report);
-        assert_eq!(tags(&ready), [6]);
+        assert_eq!(settle(&mut state, next, Some(0)).0, [6]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
