@@ -15,7 +15,11 @@
 //! - The slow parts can leave the thread that owns the journal: [`Journal::append`] writes
 //!   and returns a [`PendingSync`] to run elsewhere, and [`Journal::begin_compaction`]
 //!   returns a [`CompactionJob`] that writes the new file elsewhere, while appends go on;
-//!   [`Journal::finish_compaction`] puts it in place.
+//!   [`Journal::finish_compaction`] puts it in place. Syncs may overlap, each on a lane of
+//!   its own ([`PendingSync::sync_on`], [`SYNC_LANES`]).
+//! - [`Journal::set_reserve`] keeps blank space (comment lines) written ahead of the
+//!   records, so that appends overwrite blocks the file already has and a sync need not
+//!   grow the file; [`Journal::trim_reserve`] cuts it off.
 //!
 //! # Limits
 //!
