@@ -15,6 +15,10 @@
 //! batches of one system call each (`recvmmsg`, and `sendmmsg` or, over UDP, one segmented
 //! `sendmsg`), and latencies go into a fixed histogram (module `stats`): nothing is
 //! allocated per packet.
+//!
+//! Each exchange's xid names its client and, with up to 2^24 clients, how many exchanges
+//! that client has started: when clients run more than one exchange each, a late answer
+//! to an earlier one is counted as unexpected, not taken for an answer to the current one.
 
 mod packets;
 mod stats;
@@ -100,10 +104,38 @@ struct Exchange {
     started: Instant,
     /// When the REQUEST was queued.
     asked: Instant,
+    /// How many exchanges the client has started, modulo 256: part of the xid where the
+    /// client numbers leave room, so that a late answer to an earlier exchange is not taken
+    /// for one to the current exchange.
+    round: u8,
     address: Ipv4Addr,
     server: Ipv4Addr,
     /// The server's MAC address, for unicast frames.
     server_mac: [u8; 6],
+}
+
+/// Clients the xid has room for next to a round number.
+const ROUND_CLIENTS: u32 = 1 << 24;
+
+/// The xid of `client`'s exchange of `round`, among `clients`: the client's number, with
+/// the round in the top byte when there are at most [`ROUND_CLIENTS`], masked by `salt`.
+fn xid_of(client: u32, round: u8, clients: u32, salt: u32) -> u32 {
+    let round = if clients <= ROUND_CLIENTS {
+        u32::from(round) << 24
+    } else {
+        0
+    };
+    (client | round) ^ salt
+}
+
+/// The client and, where the xid has one, the round that [`xid_of`] put in `xid`.
+fn client_of(xid: u32, clients: u32, salt: u32) -> (u32, Option<u8>) {
+    let raw = xid ^ salt;
+    if clients <= ROUND_CLIENTS {
+        (raw & (ROUND_CLIENTS - 1), Some(raw.to_be_bytes()[0]))
+    } else {
+        (raw, None)
+    }
 }
 
 /// Messages in a batch: one send or receive call moves up to this many.
@@ -338,6 +370,7 @@ fn execute(args: &Args) -> io::Result<ExitCode> {
         generation: 0,
         started: Instant::now(),
         asked: Instant::now(),
+        round: 0,
         address: zero,
         server: zero,
         server_mac: [0; 6],
@@ -397,8 +430,16 @@ impl Run<'_> {
         ]
     }
 
+    /// The xid of `client`'s current exchange: its number, with the exchange's round in
+    /// the top byte when there are at most 2^24 clients.
     fn xid(&self, client: u32) -> u32 {
-        client ^ self.salt
+        let round = self.table[client as usize].round;
+        xid_of(client, round, self.args.clients, self.salt)
+    }
+
+    /// The client and round an xid names.
+    fn client_of(&self, xid: u32) -> (u32, Option<u8>) {
+        client_of(xid, self.args.clients, self.salt)
     }
 
     fn total(&self) -> u64 {
@@ -566,7 +607,9 @@ impl Run<'_> {
         self.tally.started += 1;
         self.tally.discovers += 1;
         self.inflight += 1;
-        self.table[client as usize].started = now;
+        let exchange = &mut self.table[client as usize];
+        exchange.started = now;
+        exchange.round = exchange.round.wrapping_add(1);
         self.set_stage(client, Stage::Discover, now, timeout);
         self.enqueue(Stage::Discover, client);
     }
@@ -606,12 +649,12 @@ impl Run<'_> {
 
     /// Moves `answer`'s client to its next stage, if the answer is for it.
     fn answer(&mut self, answer: &Answer, now: Instant, timeout: Duration) {
-        let client = answer.xid ^ self.salt;
+        let (client, round) = self.client_of(answer.xid);
         let Some(exchange) = self.table.get(client as usize).copied() else {
             self.tally.unexpected += 1;
             return;
         };
-        if answer.chaddr != Some(self.mac(client)) {
+        if answer.chaddr != Some(self.mac(client)) || round.is_some_and(|r| r != exchange.round) {
             self.tally.unexpected += 1;
             return;
         }
@@ -655,5 +698,25 @@ impl Run<'_> {
             }
             _ => self.tally.unexpected += 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_xid_names_its_client_and_round() {
+        let salt = 0x9e37_79b9;
+        for (client, round, clients) in [(0, 0, 1), (7, 200, 1000), ((1 << 24) - 1, 255, 1 << 24)] {
+            let xid = xid_of(client, round, clients, salt);
+            assert_eq!(client_of(xid, clients, salt), (client, Some(round)));
+            // The same client's next exchange has another xid.
+            assert_ne!(xid_of(client, round.wrapping_add(1), clients, salt), xid);
+        }
+        // Past 2^24 clients the whole xid is the client's number, with no round.
+        let many = (1 << 24) + 1;
+        let xid = xid_of(1 << 24, 9, many, salt);
+        assert_eq!(client_of(xid, many, salt), (1 << 24, None));
     }
 }
