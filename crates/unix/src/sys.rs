@@ -441,6 +441,14 @@ pub(crate) type Mmsg = Batch<libc::sockaddr_in>;
 // afresh before every system call; nothing is shared with another thread.
 unsafe impl<A: Send> Send for Batch<A> {}
 
+/// The address in a `sockaddr_in`, back from network byte order.
+fn socket_address(a: &libc::sockaddr_in) -> std::net::SocketAddrV4 {
+    std::net::SocketAddrV4::new(
+        Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
+        u16::from_be(a.sin_port),
+    )
+}
+
 fn sockaddr_in(address: std::net::SocketAddrV4) -> libc::sockaddr_in {
     libc::sockaddr_in {
         sin_family: u16::try_from(libc::AF_INET).unwrap_or(2),
@@ -563,12 +571,10 @@ impl Mmsg {
 
     /// Slot `i` after a receive: the datagram and its sender.
     pub(crate) fn received(&self, i: usize) -> (&[u8], std::net::SocketAddrV4) {
-        let a = &self.addresses[i];
-        let from = std::net::SocketAddrV4::new(
-            Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
-            u16::from_be(a.sin_port),
-        );
-        (&self.buffers[i][..self.lens[i]], from)
+        (
+            &self.buffers[i][..self.lens[i]],
+            socket_address(&self.addresses[i]),
+        )
     }
 
     /// Sends slots `start..end` on `socket` without waiting; returns how many went (a full
@@ -734,16 +740,10 @@ impl Mmsg {
     /// [`MAX_SEGMENTS`]. A run of one slot is any slot.
     pub(crate) fn segment_run(&self, start: usize, end: usize) -> (usize, std::net::SocketAddrV4) {
         let end = end.min(self.buffers.len()).min(start + MAX_SEGMENTS);
-        let to = self.addresses.get(start).copied();
-        let destination = to.map_or(std::net::SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0), |a| {
-            std::net::SocketAddrV4::new(
-                Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
-                u16::from_be(a.sin_port),
-            )
-        });
-        let Some(first) = to else {
-            return (start, destination);
+        let Some(first) = self.addresses.get(start).copied() else {
+            return (start, std::net::SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
         };
+        let destination = socket_address(&first);
         let segment = self.lens[start];
         let mut i = start + 1;
         while i < end {

@@ -119,9 +119,10 @@ enum Verdict {
 }
 
 impl State {
-    /// Takes a ticket in, numbering its append.
-    fn admit(&mut self, ticket: Ticket, seq: Seq) {
+    /// Takes a ticket in, numbering its append one more than the newest.
+    fn admit(&mut self, ticket: Ticket) {
         let generation = ticket.generation;
+        let seq = self.last.map_or(0, |(_, seq)| seq.wrapping_add(1));
         if let Some(pending) = ticket.pending {
             self.last = Some((generation, seq));
             match self.unsynced.back_mut() {
@@ -295,16 +296,10 @@ impl Syncer {
         if state.lanes == 0 {
             return Err(ticket);
         }
-        let seq = self.next_seq(&state);
-        state.admit(ticket, seq);
+        state.admit(ticket);
         drop(state);
         self.shared.work.notify_one();
         Ok(())
-    }
-
-    /// The number the next append gets: one more than the newest.
-    fn next_seq(&self, state: &State) -> Seq {
-        state.last.map_or(0, |(_, seq)| seq.wrapping_add(1))
     }
 
     /// Reports ready now.
@@ -555,20 +550,18 @@ mod tests {
         })
     }
 
-    /// Admits a ticket for a fresh append of one lease, numbered `seq`, tagged `tag`.
+    /// Admits a ticket for a fresh append of one lease, tagged `tag`.
     fn admit_append(state: &mut State, journal: &mut Journal, generation: u64, tag: u8) {
-        let seq = state.last.map_or(0, |(_, seq)| seq + 1);
         let ticket = Ticket {
             pending: journal.append(&[lease(tag)]).unwrap(),
             generation,
             replies: replies(nowhere(), &[tag]),
         };
-        state.admit(ticket, seq);
+        state.admit(ticket);
     }
 
     fn admit_plain(state: &mut State, generation: u64, tag: u8) {
-        let seq = state.last.map_or(0, |(_, seq)| seq + 1);
-        state.admit(plain(generation, nowhere(), tag), seq);
+        state.admit(plain(generation, nowhere(), tag));
     }
 
     /// Ends a sync as `result` says (its own sync on a lane, or a failure), and takes what
